@@ -1,0 +1,3 @@
+from luoshan_xl.cli import main
+
+main()

@@ -1,0 +1,250 @@
+"""The `luoshan-xl` command: parses options, calls one library function, renders the result.
+
+Library modules are imported inside the commands so that `luoshan-xl --help`
+starts without pandas or openpyxl.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from luoshan_xl import __version__
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+ROSTER_HELP = "单位名册文件（.xlsx 或 .csv，可用 luoshan-xl roster 导出后修改）；不指定则用内置的罗山县名册。"
+
+
+def _period(ctx, param, value):
+    if value is None:
+        return None
+    from luoshan_xl.values import BadValue, parse_period
+
+    try:
+        return parse_period(value)
+    except BadValue as exc:
+        raise click.BadParameter(exc.message) from exc
+
+
+class LuoshanGroup(click.Group):
+    """Renders every error once, in Chinese, with no traceback."""
+
+    def invoke(self, ctx):
+        from luoshan_xl.errors import LuoshanError
+
+        try:
+            return super().invoke(ctx)
+        except LuoshanError as exc:
+            click.echo(f"错误：{exc.message}", err=True)
+            ctx.exit(exc.exit_code)
+        except PermissionError as exc:
+            name = Path(exc.filename).name if exc.filename else "文件"
+            click.echo(f"错误：无法写入或读取“{name}”：文件被占用或没有权限。如果它正在 WPS 或 Excel 中打开，"
+                       "请先关闭再重试。", err=True)
+            ctx.exit(1)
+        except OSError as exc:
+            name = f"“{exc.filename}”" if exc.filename else ""
+            click.echo(f"错误：读写文件{name}失败（{exc.strerror or exc}）。请检查路径、磁盘空间和权限。", err=True)
+            ctx.exit(1)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except Exception as exc:  # last resort: still no traceback for the clerk
+            click.echo(f"错误：程序内部出错（{type(exc).__name__}: {exc}）。请把这条信息和所用文件发给维护人员。",
+                       err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=LuoshanGroup, context_settings=CONTEXT)
+@click.version_option(__version__, "-V", "--version", message="luoshan-xl %(version)s")
+def main():
+    """luoshan-xl：政府信息公开、门户网站信息采用和政务新媒体月度通报工具。
+
+    \b
+    每月的工作流程：
+      1. luoshan-xl template --output 报送表 --period 2019-08 --per-unit
+         生成报送表，发给各单位填写
+      2. luoshan-xl merge 收件夹 --master 总表.xlsx
+         把收到的报送表合并进总表（有问题的文件会列出原因）
+      3. luoshan-xl rank --master 总表.xlsx --period 2019-08 --output 通报附件.xlsx
+         生成通报附件1-3（排名、不合格标注），可直接打印
+
+    每个命令加 --help 查看说明和示例。
+    """
+
+
+@main.command(context_settings=CONTEXT)
+@click.option("--output", "-o", "output", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="输出文件夹（不存在会自动创建）。")
+@click.option("--period", callback=_period, help="报送期间，如 2019-08；填入报送表。")
+@click.option("--per-unit", is_flag=True, help="同时为名册中每个单位生成一份已填好单位名称和期间的报送表。")
+@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), help=ROSTER_HELP)
+def template(output, period, per_unit, roster):
+    """生成标准报送表（空白表，及每个单位一份的预填表）。
+
+    \b
+    示例：
+      luoshan-xl template --output 报送表
+      luoshan-xl template --output 报送表 --period 2019-08 --per-unit
+    """
+    from luoshan_xl.roster import Roster
+    from luoshan_xl.template import write_templates
+
+    if per_unit and not period:
+        raise click.UsageError("使用 --per-unit 时必须同时指定 --period（如 --period 2019-08）。")
+    r = Roster.load(roster)
+    n = len(r.units) if per_unit else 0
+    with click.progressbar(length=n, label="生成报送表", file=sys.stderr) as bar:
+        result = write_templates(output, r, period=period, per_unit=per_unit, progress=bar.update)
+    click.echo(f"已生成空白报送表：{result.blank}")
+    if result.per_unit:
+        click.echo(f"已生成 {len(result.per_unit)} 份单位报送表，位于：{output}")
+
+
+@main.command(context_settings=CONTEXT)
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="导出的名册文件（.xlsx）。")
+@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), help=ROSTER_HELP)
+def roster(output, roster):
+    """导出单位名册，供在 WPS/Excel 中修改。
+
+    \b
+    示例：
+      luoshan-xl roster --output 单位名册.xlsx
+      （修改后）luoshan-xl merge 收件夹 --master 总表.xlsx --roster 单位名册.xlsx
+    """
+    from luoshan_xl.roster import Roster
+
+    r = Roster.load(roster)
+    r.write_xlsx(output)
+    click.echo(f"已导出单位名册（{len(r.units)} 个单位）：{output}")
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--master", "-m", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="总表文件（.xlsx）；不存在会新建。")
+@click.option("--period", callback=_period, help="本次汇总的期间，如 2019-08；其他期间的报送表会被退回。")
+@click.option("--prefer", type=click.Choice(["newest"]), help="同一单位同一期间有两份不同报送表时，采用修改时间较新的一份。")
+@click.option("--receipts", type=click.Path(file_okay=False, path_type=Path),
+              help="为每个被退回的文件生成一份回执（.xlsx），存到此文件夹，可发回报送单位。")
+@click.option("--dry-run", is_flag=True, help="只检查、报告，不写入总表。")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出每个文件的结果（供其他程序使用）。")
+@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), help=ROSTER_HELP)
+def merge(inputs, master, period, prefer, receipts, dry_run, as_json, roster):
+    """把收到的报送表合并进总表。
+
+    INPUTS 可以是文件或文件夹（包括子文件夹）。有问题的文件不会合并，并列出每个问题所在的
+    工作表、单元格和改正方法；其余文件照常合并。同一文件重复合并不会重复计数；同一单位
+    同一期间再次报送会替换原数据（原数据记入“报送记录”）。
+
+    退出码：0 全部合并；1 有文件被退回或冲突；2 命令用法错误。
+
+    \b
+    示例：
+      luoshan-xl merge 收件夹 --master 总表.xlsx
+      luoshan-xl merge 收件夹 --master 总表.xlsx --period 2019-08 --receipts 回执
+    """
+    from luoshan_xl.merge import collect_inputs
+    from luoshan_xl.merge import merge as run_merge
+    from luoshan_xl.roster import Roster
+
+    r = Roster.load(roster)
+    files, _ = collect_inputs(list(inputs))
+    show_bar = not as_json and len(files) > 10
+    with click.progressbar(length=len(files), label="读取报送表", file=sys.stderr,
+                           hidden=not show_bar) as bar:
+        report = run_merge(list(inputs), master, r, period=period, prefer=prefer, dry_run=dry_run,
+                           receipts_dir=receipts, progress=bar.update)
+    if as_json:
+        click.echo(json.dumps([o.as_json() for o in report.outcomes], ensure_ascii=False, indent=1))
+    else:
+        _echo_merge(report)
+    sys.exit(report.exit_code)
+
+
+def _echo_merge(report) -> None:
+    from luoshan_xl.master import RESULT_LABELS
+    from luoshan_xl.render import table
+
+    rows = []
+    for o in report.outcomes:
+        if o.problems:
+            why = f"{len(o.problems)} 个问题，见下方" if len(o.problems) > 1 else o.problems[0].message
+        else:
+            why = o.note
+        rows.append([o.file, o.unit or "", o.period or "", RESULT_LABELS[o.result], why])
+    if rows:
+        click.echo(table(["文件", "单位", "期间", "结果", "说明"], rows))
+    else:
+        click.echo("没有找到任何文件。")
+    for o in report.outcomes:
+        if len(o.problems) > 1 or (o.problems and len(o.problems[0].message) > 60):
+            click.echo(f"\n“{o.file}”的问题：")
+            for p in o.problems:
+                where = "，".join(x for x in (p.sheet and f"工作表“{p.sheet}”", p.cell and f"单元格 {p.cell}") if x)
+                click.echo(f"  - {where + '：' if where else ''}{p.message}")
+    counts = "，".join(f"{RESULT_LABELS[k]} {report.count(k)}" for k in RESULT_LABELS if report.count(k))
+    click.echo(f"\n共 {len(report.outcomes)} 个文件：{counts or '无'}。")
+    if report.dry_run:
+        click.echo("（试运行：总表未改动。）")
+    else:
+        click.echo(f"总表：{report.master}")
+    for p in report.receipts:
+        click.echo(f"已生成回执：{p}")
+    if report.period:
+        if report.missing:
+            click.echo(f"\n{report.period} 未报送名单（{len(report.missing)} 个单位）：" + "、".join(report.missing))
+        else:
+            click.echo(f"\n{report.period} 名册中的单位已全部报送。")
+
+
+@main.command(context_settings=CONTEXT)
+@click.option("--master", "-m", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="总表文件（luoshan-xl merge 生成）。")
+@click.option("--period", required=True, callback=_period, help="通报期间，如 2019-08；累计从当年 1 月算起。")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="输出的通报附件工作簿（.xlsx）。")
+@click.option("--min-weekly", type=click.IntRange(1, 50), default=3, show_default=True,
+              help="政务新媒体每周至少更新条数；月要求 = 每周条数 × 当月天数 ÷ 7，向上取整。")
+@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), help=ROSTER_HELP)
+def rank(master, period, output, min_weekly, roster):
+    """计算累计数、排名和不合格标注，生成可直接打印的通报附件1-3。
+
+    \b
+    生成的工作簿含“附件1”“附件2”“附件3”“汇总”及各附件的图表；
+    A4 纵向、每个附件单独起页，不合格账号和无数据单位用条件格式标出。
+
+    \b
+    示例：
+      luoshan-xl rank --master 总表.xlsx --period 2019-08 --output 通报附件.xlsx
+    """
+    from luoshan_xl.master import MasterWorkbook
+    from luoshan_xl.notice import build_notice
+    from luoshan_xl.render import table
+    from luoshan_xl.report import write_report
+    from luoshan_xl.roster import Roster
+
+    r = Roster.load(roster)
+    notice = build_notice(MasterWorkbook.load(master, r), r, period, min_weekly=min_weekly)
+    write_report(notice, output)
+    n1 = sum(int(t["has_data"].sum()) for t in notice.a1.values())
+    n2 = sum(int(t["has_data"].sum()) for t in notice.a2.values())
+    fails = notice.a3[notice.a3["fail"]]
+    click.echo(table(["附件", "内容", "数量"], [
+        ["附件1", f"{notice.span}信息公开发布：参加排名的单位", n1],
+        ["附件2", f"{notice.span}门户网站信息采用：参加排名的单位", n2],
+        ["附件3", "政务新媒体账号", len(notice.a3)],
+        ["附件3", f"其中不合格（月更新少于 {notice.threshold} 条）", len(fails)],
+        ["汇总", "未报送单位", len(notice.missing)],
+    ]))
+    if len(fails):
+        click.echo("不合格账号：" + "、".join(f"{a}（{h}）" for a, h in zip(fails["name"], fails["host_label"],
+                                                                        strict=True)))
+    click.echo(f"已生成通报附件：{output}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,889 @@
+"""Decide what an input file really is, and reject dangerous or broken ones.
+
+This is the gate every emailed file passes before any spreadsheet reader
+(python-calamine) sees it.  The decision is made from the file's content
+(magic bytes), never from its extension:
+
+* zip (``PK\\x03\\x04``) -> ``"xlsx"`` (also .xlsm) or ``"ods"``;
+* OLE2 compound file (``D0 CF 11 E0 A1 B1 1A E1``) -> ``"xls"``, or
+  ``encrypted`` when it is a password-protected .xlsx / .xls;
+* HTML / text / anything else -> rejected.
+
+Everything here is bounded in time and memory (see `Limits`):
+
+* the file on disk is read up to ``max_file_bytes + 1`` bytes only;
+* every zip member is inflated by our own streaming inflater, in chunks,
+  counting the bytes actually produced -- the sizes declared in the zip are
+  never trusted, and reading stops as soon as a cap is exceeded;
+* members whose data overlap (the "overlapping files" zip bomb) and zips
+  with more members than allowed are rejected before anything is inflated;
+* every ``.xml`` / ``.rels`` member is scanned, while inflating, for a
+  ``<!DOCTYPE`` or ``<!ENTITY`` (UTF-8 and UTF-16), so billion-laughs and
+  XXE payloads are rejected before any other reader sees the file;
+  ``xl/workbook.xml``, its rels, ``[Content_Types].xml`` and the shared
+  strings are fully parsed with defusedxml (streaming, pruned as it goes);
+* worksheet XML is checked with regex scans (no DOM) for the dimension,
+  row and cell references beyond ``max_rows`` / ``max_cols`` and for cells
+  longer than ``max_cell_chars``.
+
+The library never prints; problems are raised as `RejectedFile` with a
+Chinese message for an office clerk (the caller adds the file name).
+"""
+
+from __future__ import annotations
+
+import array
+import functools
+import html
+import io
+import itertools
+import pathlib
+import posixpath
+import re
+import struct
+import sys
+import zipfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from xml.etree.ElementTree import ParseError
+
+import defusedxml
+import defusedxml.ElementTree as DET
+
+from luoshan_xl.errors import RejectedFile
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "Container",
+    "Limits",
+    "inspect_bytes",
+    "inspect_file",
+    "safe_parse_xml",
+]
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_file_bytes: int = 50 * MiB  # the file on disk
+    max_member_bytes: int = 64 * MiB  # one zip member, uncompressed, measured while inflating
+    max_total_bytes: int = 200 * MiB  # all members together, uncompressed, measured
+    max_members: int = 2000
+    max_ratio: int = 1000  # compression ratio of one member (> 1 MiB uncompressed) beyond which it is a bomb
+    max_rows: int = 100_000  # dimension / row numbers in a sheet
+    max_cols: int = 256
+    max_cell_chars: int = 32767
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass(frozen=True)
+class Container:
+    kind: str  # "xlsx" (incl. xlsm), "xls" (legacy BIFF in OLE2), "ods"
+    data: bytes  # the file's bytes, for the reader
+    has_macros: bool  # reported only; macros are never run or kept
+    defined_names: dict[str, str] = field(default_factory=dict)  # workbook-scoped names (xlsx only)
+    sheet_names: list[str] = field(default_factory=list)  # workbook order (xlsx only)
+    hidden_sheets: list[str] = field(default_factory=list)  # hidden / veryHidden (xlsx only)
+
+
+# --------------------------------------------------------------------------
+# Messages (one or two plain Chinese sentences; the caller adds the file name)
+# --------------------------------------------------------------------------
+
+_ASK_RESAVE = "请让报送单位用 WPS 或 Excel 重新保存后发送。"
+_SAVE_AS_XLSX = "请在 WPS 或 Excel 中打开后“另存为”Excel 工作簿（.xlsx）再发送。"
+
+MSG_EMPTY = "文件是空的（0 字节），可能在下载或转存时损坏，请让报送单位重新发送。"
+MSG_ENCRYPTED = "这个文件设置了密码保护，系统无法读取。请让报送单位取消密码后重新发送。"
+MSG_ENCRYPTED_XLS = (
+    "这个文件设置了密码保护（打开密码或“保护工作簿”密码），系统无法读取。请让报送单位取消密码后重新发送。"
+)
+MSG_CORRUPT_ZIP = "文件已损坏（压缩包不完整或校验失败），" + _ASK_RESAVE
+MSG_CORRUPT_XML = "文件内容已损坏（内部 XML 格式错误），" + _ASK_RESAVE
+MSG_ZIP_BOMB = (
+    "文件解压后的内容异常巨大（疑似“压缩炸弹”），已拒绝读取。请让报送单位确认文件来源，重新保存后发送。"
+)
+MSG_TOO_MANY_MEMBERS = (
+    "文件内部包含的部件数量异常多（疑似“压缩炸弹”），已拒绝读取。请让报送单位确认文件来源，重新保存后发送。"
+)
+MSG_UNSAFE_XML = (
+    "文件中含有不安全的 XML 内容（实体定义），已拒绝读取。请让报送单位用 WPS 或 Excel 另存为新文件后发送。"
+)
+MSG_HTML = "这个文件实际上是网页（HTML）表格，只是扩展名为 .xls/.xlsx。" + _SAVE_AS_XLSX
+MSG_XML2003 = "这个文件实际上是“XML 电子表格 2003”格式，只是扩展名为 .xls/.xlsx。" + _SAVE_AS_XLSX
+MSG_NOT_SPREADSHEET = (
+    "这个文件不是 Excel 工作簿（.xlsx/.xls），请使用 luoshan-xl template 生成的报送表填写后发送。"
+)
+MSG_WORD = "这个文件是 Word 文档，不是 Excel 工作簿（.xlsx/.xls），请使用 luoshan-xl template 生成的报送表填写后发送。"
+MSG_PPT = "这个文件是 PowerPoint 演示文稿，不是 Excel 工作簿（.xlsx/.xls），请使用 luoshan-xl template 生成的报送表填写后发送。"
+MSG_XLSB = "这个文件是 Excel 二进制工作簿（.xlsb），本系统无法读取。" + _SAVE_AS_XLSX
+MSG_UNREADABLE = "无法读取这个文件，可能已被删除、移动或正被其他程序占用，请检查后重试。"
+
+
+def _fmt_size(n: int) -> str:
+    if n >= MiB:
+        return f"{n / MiB:g} MB"
+    return f"{n} 字节"
+
+
+def _msg_too_large(limits: Limits) -> str:
+    return (
+        f"文件太大（超过 {_fmt_size(limits.max_file_bytes)}），不像是本系统的报送表。"
+        "请让报送单位删除多余内容（如图片）后重新保存，或确认是否发错了文件。"
+    )
+
+
+def _msg_too_many_cells(limits: Limits, row: int, col: int) -> str:
+    return (
+        f"工作表范围过大（用到了第 {row} 行、第 {col} 列，本系统最多 {limits.max_rows} 行、"
+        f"{limits.max_cols} 列），不是本系统的报送表。"
+        "请让报送单位删除多余的行列，或使用 luoshan-xl template 生成的报送表重新填写后发送。"
+    )
+
+
+def _msg_cell_too_long(limits: Limits) -> str:
+    return (
+        f"有单元格的文字超过 {limits.max_cell_chars} 个字符，超出了 Excel 的上限，文件可能已损坏。"
+        "请让报送单位检查并缩短该单元格内容后重新发送。"
+    )
+
+
+# --------------------------------------------------------------------------
+# Public entry points
+# --------------------------------------------------------------------------
+
+
+def inspect_file(path: pathlib.Path, limits: Limits = DEFAULT_LIMITS) -> Container:
+    """Read ``path`` (at most ``max_file_bytes + 1`` bytes) and `inspect_bytes` it."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(limits.max_file_bytes + 1)
+    except OSError as exc:
+        raise RejectedFile("unreadable", MSG_UNREADABLE) from exc
+    return inspect_bytes(data, pathlib.Path(path).name, limits)
+
+
+def inspect_bytes(data: bytes, name: str, limits: Limits = DEFAULT_LIMITS) -> Container:
+    """Classify ``data`` by content and check it against ``limits``.
+
+    ``name`` is only informational (the extension is never trusted).
+    Raises `RejectedFile` with one of the codes ``empty``, ``too_large``,
+    ``encrypted``, ``not_spreadsheet``, ``html_table``, ``corrupt_zip``,
+    ``corrupt_xml``, ``zip_bomb``, ``unsafe_xml``, ``too_many_cells``,
+    ``cell_too_long``.
+
+    A worksheet is rejected as ``too_many_cells`` when its ``<dimension>``
+    exceeds ``max_rows`` / ``max_cols`` (even if the rows actually present
+    are few -- Excel and WPS write the real used range, so a huge dimension
+    means the file was not made from our template), or when any ``<row r>``
+    / cell reference, or the number of ``<row>`` elements, exceeds the caps.
+    """
+    del name  # the caller adds the file name to the message
+    data = bytes(data)
+    if len(data) == 0:
+        raise RejectedFile("empty", MSG_EMPTY)
+    if len(data) > limits.max_file_bytes:
+        raise RejectedFile("too_large", _msg_too_large(limits))
+    if data.startswith(_OLE_MAGIC):
+        return _inspect_ole(data)
+    if data[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+        return _inspect_zip(data, limits)
+    _reject_non_container(data)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def safe_parse_xml(data: bytes):
+    """Parse ``data`` with defusedxml, forbidding DTDs, entities and external references.
+
+    Returns the root `xml.etree.ElementTree.Element`.  Any DTD / entity ->
+    `RejectedFile("unsafe_xml")`; malformed XML -> `RejectedFile("corrupt_xml")`.
+    """
+    try:
+        return DET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except defusedxml.DefusedXmlException as exc:
+        raise RejectedFile("unsafe_xml", MSG_UNSAFE_XML) from exc
+    except (ParseError, ValueError, UnicodeError) as exc:
+        raise RejectedFile("corrupt_xml", MSG_CORRUPT_XML) from exc
+
+
+# --------------------------------------------------------------------------
+# Not a container: HTML, text, unknown
+# --------------------------------------------------------------------------
+
+
+def _text_head(data: bytes) -> str:
+    """The first 4 KiB as text, good enough to look for ASCII markup."""
+    head = data[:4096]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return head.decode("utf-16", "ignore")
+    return head.decode("utf-8", "ignore").lstrip("\ufeff")
+
+
+def _reject_non_container(data: bytes) -> None:
+    head = _text_head(data).lstrip().lower()
+    if head.startswith("<"):
+        if "urn:schemas-microsoft-com:office:spreadsheet" in head and "<html" not in head:
+            raise RejectedFile("not_spreadsheet", MSG_XML2003)
+        if "<html" in head or "<table" in head:
+            raise RejectedFile("html_table", MSG_HTML)
+    # "Single File Web Page" (.mht) saved with an .xls name
+    if head.startswith("mime-version:") and "text/html" in head:
+        raise RejectedFile("html_table", MSG_HTML)
+    raise RejectedFile("not_spreadsheet", MSG_NOT_SPREADSHEET)
+
+
+# --------------------------------------------------------------------------
+# OLE2 compound files (.xls, encrypted .xlsx)
+# --------------------------------------------------------------------------
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_MAXREGSECT = 0xFFFFFFFA
+_ENDOFCHAIN = 0xFFFFFFFE
+_FREESECT = 0xFFFFFFFF
+_MAX_DIR_SECTORS = 1024  # real workbooks need a handful
+
+
+class _OleError(Exception):
+    pass
+
+
+@dataclass
+class _OleEntry:
+    name: str
+    type: int  # 1 storage, 2 stream, 5 root
+    start: int
+    size: int
+
+
+class _Ole:
+    """A small, bounded reader of an OLE2 compound file's directory and streams."""
+
+    def __init__(self, data: bytes):
+        if len(data) < 512:
+            raise _OleError("short header")
+        self.data = data
+        major = struct.unpack_from("<H", data, 0x1A)[0]
+        shift = struct.unpack_from("<H", data, 0x1E)[0]
+        if shift not in (9, 12):
+            raise _OleError("bad sector shift")
+        self.ssz = 1 << shift
+        self.mini_size = 1 << struct.unpack_from("<H", data, 0x20)[0]
+        if self.mini_size != 64:
+            raise _OleError("bad mini sector shift")
+        (dir_start,) = struct.unpack_from("<I", data, 0x30)
+        (self.mini_cutoff,) = struct.unpack_from("<I", data, 0x38)
+        (minifat_start,) = struct.unpack_from("<I", data, 0x3C)
+        (difat_start,) = struct.unpack_from("<I", data, 0x44)
+        self.nsect = max(0, (len(data) - self.ssz) // self.ssz)
+
+        # FAT sector numbers: 109 in the header, then the DIFAT chain.
+        fat_sids = [s for s in struct.unpack_from("<109I", data, 0x4C) if s < _MAXREGSECT]
+        per = self.ssz // 4 - 1
+        sid, seen = difat_start, set()
+        while sid < _MAXREGSECT:
+            if sid in seen or sid >= self.nsect:
+                raise _OleError("bad DIFAT chain")
+            seen.add(sid)
+            vals = struct.unpack_from(f"<{per + 1}I", data, self._off(sid))
+            fat_sids.extend(s for s in vals[:per] if s < _MAXREGSECT)
+            sid = vals[per]
+            if len(fat_sids) > self.nsect:
+                raise _OleError("too many FAT sectors")
+        # FAT sectors beyond what the file's size needs would only describe
+        # sectors that do not exist: ignore them (keeps the table bounded).
+        n = self.ssz // 4
+        del fat_sids[self.nsect // n + 1 :]
+        self.fat = self._table(fat_sids)
+
+        raw = b"".join(self._sector(s) for s in self._chain(dir_start, self.fat, _MAX_DIR_SECTORS))
+        entries = []
+        major3 = major == 3
+        for off in range(0, len(raw) - 127, 128):
+            name_len, etype = struct.unpack_from("<HB", raw, off + 64)
+            if etype == 0 or not (2 <= name_len <= 64):
+                continue
+            name = raw[off : off + name_len - 2].decode("utf-16-le", "replace")
+            start, size = struct.unpack_from("<IQ", raw, off + 116)
+            if major3:
+                size &= 0xFFFFFFFF
+            entries.append(_OleEntry(name, etype, start, size))
+        if not entries or entries[0].type != 5:
+            raise _OleError("no root entry")
+        self.entries = entries
+        self._minifat_start = minifat_start
+
+    def _table(self, sids) -> array.array:
+        """Concatenate sectors holding little-endian uint32 entries (FAT / mini FAT)."""
+        table = array.array("I")
+        for s in sids:
+            if s >= self.nsect:
+                raise _OleError("table sector out of range")
+            table.frombytes(self._sector(s))
+        if sys.byteorder == "big":
+            table.byteswap()
+        return table
+
+    def _off(self, sid: int) -> int:
+        return (sid + 1) * self.ssz
+
+    def _sector(self, sid: int) -> bytes:
+        off = self._off(sid)
+        return self.data[off : off + self.ssz]
+
+    def _chain(self, start: int, fat, limit: int | None = None) -> Iterator[int]:
+        """Sector ids of a chain; bounded, cycle-safe."""
+        sid, count = start, 0
+        limit = len(fat) if limit is None else limit
+        seen: set[int] = set()
+        while sid < _MAXREGSECT and count < limit:
+            if sid >= len(fat) or sid in seen:
+                raise _OleError("bad chain")
+            seen.add(sid)
+            yield sid
+            count += 1
+            sid = fat[sid]
+
+    def names(self) -> set[str]:
+        return {e.name.lower() for e in self.entries[1:]}
+
+    def read_prefix(self, stream_name: str, max_bytes: int) -> bytes:
+        """The first ``max_bytes`` of a top-level-or-nested stream, by case-insensitive name."""
+        want = stream_name.lower()
+        entry = next((e for e in self.entries if e.type == 2 and e.name.lower() == want), None)
+        if entry is None:
+            return b""
+        size = min(entry.size, max_bytes)
+        if entry.size >= self.mini_cutoff:
+            nsec = -(-size // self.ssz)
+            out = b"".join(self._sector(s) for s in self._chain(entry.start, self.fat, nsec))
+            return out[:size]
+        # Small stream: lives in the mini stream (inside the root entry's chain).
+        minifat = self._table(self._chain(self._minifat_start, self.fat))
+        root_chain = list(self._chain(self.entries[0].start, self.fat))
+        per_sector = self.ssz // self.mini_size
+        parts = []
+        nmini = -(-size // self.mini_size)
+        for ms in self._chain(entry.start, minifat, nmini):
+            idx, rem = divmod(ms, per_sector)
+            if idx >= len(root_chain):
+                raise _OleError("mini sector out of range")
+            off = self._off(root_chain[idx]) + rem * self.mini_size
+            parts.append(self.data[off : off + self.mini_size])
+        return b"".join(parts)[:size]
+
+
+_BIFF_BOF = {0x0809, 0x0409, 0x0209, 0x0009}
+_BIFF_FILEPASS = 0x002F
+
+
+def _biff_has_filepass(stream: bytes) -> bool:
+    """FILEPASS comes right after the first BOF (after an optional WRITEPROT)."""
+    pos = 0
+    for i in range(8):
+        if pos + 4 > len(stream):
+            return False
+        rtype, rlen = struct.unpack_from("<HH", stream, pos)
+        if i == 0 and rtype not in _BIFF_BOF:
+            return False
+        if rtype == _BIFF_FILEPASS:
+            return True
+        pos += 4 + rlen
+    return False
+
+
+def _inspect_ole(data: bytes) -> Container:
+    try:
+        ole = _Ole(data)
+        names = ole.names()
+    except (_OleError, struct.error):
+        return _inspect_ole_crude(data)
+    if "encryptioninfo" in names or "encryptedpackage" in names:
+        raise RejectedFile("encrypted", MSG_ENCRYPTED)
+    book = "workbook" if "workbook" in names else "book" if "book" in names else None
+    if book is None:
+        if "worddocument" in names:
+            raise RejectedFile("not_spreadsheet", MSG_WORD)
+        if "powerpoint document" in names:
+            raise RejectedFile("not_spreadsheet", MSG_PPT)
+        raise RejectedFile("not_spreadsheet", MSG_NOT_SPREADSHEET)
+    try:
+        if _biff_has_filepass(ole.read_prefix(book, 8192)):
+            raise RejectedFile("encrypted", MSG_ENCRYPTED_XLS)
+    except (_OleError, struct.error):
+        pass  # let the reader report a damaged workbook stream
+    has_macros = "_vba_project_cur" in names or "_vba_project" in names
+    return Container("xls", data, has_macros, {}, [], [])
+
+
+def _inspect_ole_crude(data: bytes) -> Container:
+    """Fallback for a compound file whose directory we cannot walk."""
+    head = data[: 4 * MiB]
+    if "EncryptionInfo".encode("utf-16-le") in head or "EncryptedPackage".encode("utf-16-le") in head:
+        raise RejectedFile("encrypted", MSG_ENCRYPTED)
+    if "Workbook".encode("utf-16-le") in head or "Book\x00".encode("utf-16-le") in head:
+        return Container("xls", data, False, {}, [], [])
+    raise RejectedFile("not_spreadsheet", MSG_NOT_SPREADSHEET)
+
+
+# --------------------------------------------------------------------------
+# Zip: measured inflation
+# --------------------------------------------------------------------------
+
+_LOCAL_HEADER = struct.Struct("<4s5H3I2H")  # 30 bytes
+_CHUNK_IN = 64 * 1024
+_CHUNK_OUT = 256 * 1024
+
+# Markup that only a DTD can contain, in UTF-8 and both UTF-16 byte orders.
+_XML_DANGER = tuple(
+    s.encode(enc) for s in ("<!DOCTYPE", "<!ENTITY") for enc in ("ascii", "utf-16-le", "utf-16-be")
+)
+_DANGER_OVERLAP = 2 * len("<!DOCTYPE") - 1
+
+
+def _bomb() -> RejectedFile:
+    return RejectedFile("zip_bomb", MSG_ZIP_BOMB)
+
+
+def _corrupt() -> RejectedFile:
+    return RejectedFile("corrupt_zip", MSG_CORRUPT_ZIP)
+
+
+def _raw_name(info: zipfile.ZipInfo) -> bytes:
+    enc = "utf-8" if info.flag_bits & 0x800 else "cp437"
+    try:
+        return info.orig_filename.encode(enc)
+    except UnicodeEncodeError:
+        return info.orig_filename.encode("utf-8", "surrogateescape")
+
+
+def _data_span(data: bytes, info: zipfile.ZipInfo) -> tuple[int, int]:
+    """(start, end) of a member's compressed bytes, validated against its local header."""
+    off = info.header_offset
+    if off < 0 or off + _LOCAL_HEADER.size > len(data):
+        raise _corrupt()
+    fields = _LOCAL_HEADER.unpack_from(data, off)
+    if fields[0] != b"PK\x03\x04":
+        raise _corrupt()
+    name_len, extra_len = fields[9], fields[10]
+    start = off + _LOCAL_HEADER.size
+    if data[start : start + name_len] != _raw_name(info):
+        raise _corrupt()  # local and central names differ: readers could disagree
+    start += name_len + extra_len
+    end = start + info.compress_size
+    if end > len(data):
+        raise _corrupt()
+    return start, end
+
+
+def _iter_member(
+    data: bytes, info: zipfile.ZipInfo, span: tuple[int, int], limits: Limits
+) -> Iterator[bytes]:
+    """Inflate one member, yielding chunks; never trusts its declared size.
+
+    Stops with ``zip_bomb`` as soon as the bytes produced exceed
+    ``max_member_bytes``, or (beyond 1 MiB) ``max_ratio`` times the
+    compressed bytes consumed so far -- so a 1 GB bomb is stopped after
+    about 1 MiB, not at its end; ``corrupt_zip`` on truncation, bad CRC, or
+    a produced size different from the declared one.
+    """
+    if info.flag_bits & 0x1:
+        raise RejectedFile("encrypted", MSG_ENCRYPTED)
+    start, end = span
+    produced = 0
+    crc = 0
+
+    def account(chunk: bytes, consumed: int) -> None:
+        nonlocal produced, crc
+        produced += len(chunk)
+        if produced > limits.max_member_bytes:
+            raise _bomb()
+        if produced > MiB and produced > limits.max_ratio * max(consumed, 1):
+            raise _bomb()
+        crc = zlib.crc32(chunk, crc)
+
+    if info.compress_type == zipfile.ZIP_STORED:
+        for pos in range(start, end, _CHUNK_OUT):
+            chunk = data[pos : min(pos + _CHUNK_OUT, end)]
+            account(chunk, pos + len(chunk) - start)
+            yield chunk
+    elif info.compress_type == zipfile.ZIP_DEFLATED:
+        d = zlib.decompressobj(-zlib.MAX_WBITS)
+        pos = start
+        pending = b""
+        try:
+            while not d.eof:
+                if not pending:
+                    if pos >= end:
+                        # all input fed: drain what zlib still holds, bounded per call
+                        chunk = d.decompress(b"", _CHUNK_OUT)
+                        if not chunk:
+                            break
+                        account(chunk, end - start)
+                        yield chunk
+                        continue
+                    pending = data[pos : min(pos + _CHUNK_IN, end)]
+                    pos += len(pending)
+                chunk = d.decompress(pending, _CHUNK_OUT)
+                pending = d.unconsumed_tail
+                if chunk:
+                    account(chunk, pos - start - len(pending))
+                    yield chunk
+        except zlib.error as exc:
+            raise _corrupt() from exc
+        if not d.eof:
+            raise _corrupt()  # truncated deflate stream
+    else:
+        raise _corrupt()  # Excel/WPS/LibreOffice only write stored or deflated members
+    if crc != info.CRC or produced != info.file_size:
+        raise _corrupt()
+
+
+def _read_member(data: bytes, info: zipfile.ZipInfo, span: tuple[int, int], limits: Limits) -> bytearray:
+    buf = bytearray()
+    for chunk in _iter_member(data, info, span, limits):
+        buf += chunk
+    return buf
+
+
+def _is_xmlish(name: str) -> bool:
+    low = name.lower()
+    return low.endswith((".xml", ".rels"))
+
+
+def _open_zip(data: bytes, limits: Limits) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
+    # Every central-directory record starts with this signature, so its count
+    # bounds the number of ZipInfo objects zipfile will build.
+    if data.count(b"PK\x01\x02") > limits.max_members:
+        raise RejectedFile("zip_bomb", MSG_TOO_MANY_MEMBERS)
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        ValueError,
+        struct.error,
+        OSError,
+        EOFError,
+        NotImplementedError,
+        RuntimeError,
+        UnicodeDecodeError,
+    ) as exc:
+        raise _corrupt() from exc
+    if len(infos) > limits.max_members:
+        raise RejectedFile("zip_bomb", MSG_TOO_MANY_MEMBERS)
+    names = [i.filename for i in infos]
+    if len(set(names)) != len(names):
+        raise _corrupt()  # duplicate names: different readers would pick different copies
+    return zf, infos
+
+
+def _inspect_zip(data: bytes, limits: Limits) -> Container:
+    zf, infos = _open_zip(data, limits)
+    spans: dict[str, tuple[int, int]] = {}
+    for info in infos:
+        spans[info.filename] = _data_span(data, info)
+    # Overlapping member data is never produced by an office suite but is the
+    # trick behind non-recursive zip bombs.
+    ordered = sorted(infos, key=lambda i: i.header_offset)
+    for a, b in itertools.pairwise(ordered):
+        if b.header_offset < spans[a.filename][1]:
+            raise _bomb()
+
+    # Pass 1: measure every member, scan XML members for DTD/entities.
+    total = 0
+    unsafe = False
+    for info in infos:
+        span = spans[info.filename]
+        scan = _is_xmlish(info.filename) and not unsafe
+        tail = b""
+        produced = 0
+        for chunk in _iter_member(data, info, span, limits):
+            produced += len(chunk)
+            if total + produced > limits.max_total_bytes:
+                raise _bomb()
+            if scan:
+                window = tail + chunk
+                if any(p in window for p in _XML_DANGER):
+                    unsafe, scan = True, False
+                else:
+                    tail = window[-_DANGER_OVERLAP:]
+        total += produced
+    if unsafe:
+        raise RejectedFile("unsafe_xml", MSG_UNSAFE_XML)
+
+    by_name = {i.filename: i for i in infos}
+
+    def read(member: str) -> bytearray:
+        return _read_member(data, by_name[member], spans[member], limits)
+
+    if "xl/workbook.xml" in by_name:
+        return _inspect_xlsx(data, by_name, read, limits)
+    if "content.xml" in by_name and "mimetype" in by_name:
+        mimetype = bytes(read("mimetype")).strip()
+        if mimetype == b"application/vnd.oasis.opendocument.spreadsheet":
+            has_macros = any(n.startswith(("Basic/", "Scripts/")) for n in by_name)
+            return Container("ods", data, has_macros, {}, [], [])
+    if "xl/workbook.bin" in by_name:
+        raise RejectedFile("not_spreadsheet", MSG_XLSB)
+    if any(n.startswith("word/") for n in by_name):
+        raise RejectedFile("not_spreadsheet", MSG_WORD)
+    if any(n.startswith("ppt/") for n in by_name):
+        raise RejectedFile("not_spreadsheet", MSG_PPT)
+    raise RejectedFile("not_spreadsheet", MSG_NOT_SPREADSHEET)
+
+
+# --------------------------------------------------------------------------
+# xlsx: workbook.xml, rels, content types, shared strings, sheets
+# --------------------------------------------------------------------------
+
+
+def _local(tag) -> str:
+    if not isinstance(tag, str):
+        return ""
+    return tag.rsplit("}", 1)[-1]
+
+
+def _attr(elem, local_name: str, ns_hint: str | None = None) -> str | None:
+    """Attribute by local name; with ``ns_hint``, only namespaced ones containing it."""
+    for key, value in elem.attrib.items():
+        if key.startswith("{"):
+            ns, _, loc = key[1:].partition("}")
+            if loc == local_name and (ns_hint is None or ns_hint in ns):
+                return value
+        elif ns_hint is None and key == local_name:
+            return value
+    return None
+
+
+def _xml_events(data) -> Iterator[tuple[str, object]]:
+    """Streaming defused parse; each element is dropped from its parent after its end event."""
+    stack: list = []
+    try:
+        for event, elem in DET.iterparse(
+            io.BytesIO(data),
+            events=("start", "end"),
+            forbid_dtd=True,
+            forbid_entities=True,
+            forbid_external=True,
+        ):
+            if event == "start":
+                stack.append(elem)
+                yield event, elem
+            else:
+                yield event, elem
+                stack.pop()
+                if stack:
+                    stack[-1].remove(elem)
+    except defusedxml.DefusedXmlException as exc:
+        raise RejectedFile("unsafe_xml", MSG_UNSAFE_XML) from exc
+    except (ParseError, ValueError, UnicodeError) as exc:
+        raise RejectedFile("corrupt_xml", MSG_CORRUPT_XML) from exc
+
+
+def _parse_rels(data, base_dir: str) -> dict[str, tuple[str, str]]:
+    """rId -> (type, resolved member path)."""
+    out: dict[str, tuple[str, str]] = {}
+    for event, elem in _xml_events(data):
+        if event == "end" and _local(elem.tag) == "Relationship":
+            rid, target = elem.get("Id"), elem.get("Target")
+            if not rid or not target or elem.get("TargetMode") == "External":
+                continue
+            if target.startswith("/"):
+                path = target.lstrip("/")
+            else:
+                path = posixpath.normpath(posixpath.join(base_dir, target))
+            out[rid] = (elem.get("Type") or "", path)
+    return out
+
+
+def _inspect_xlsx(data: bytes, by_name: dict, read, limits: Limits) -> Container:
+    has_macros = "xl/vbaProject.bin" in by_name
+    if "[Content_Types].xml" in by_name:
+        for event, elem in _xml_events(read("[Content_Types].xml")):
+            if event == "end" and "macroenabled" in (elem.get("ContentType") or "").lower():
+                has_macros = True
+
+    rels: dict[str, tuple[str, str]] = {}
+    if "xl/_rels/workbook.xml.rels" in by_name:
+        rels = _parse_rels(read("xl/_rels/workbook.xml.rels"), "xl")
+
+    sheet_names: list[str] = []
+    hidden: list[str] = []
+    defined: dict[str, str] = {}
+    sheet_paths: dict[str, str] = {}  # member path -> sheet name
+    for event, elem in _xml_events(read("xl/workbook.xml")):
+        if event != "end":
+            continue
+        tag = _local(elem.tag)
+        if tag == "sheet":
+            sname = elem.get("name")
+            if sname is None:
+                continue
+            sheet_names.append(sname)
+            if elem.get("state") in ("hidden", "veryHidden"):
+                hidden.append(sname)
+            rid = _attr(elem, "id", "relationships")
+            if rid and rid in rels:
+                sheet_paths[rels[rid][1]] = sname
+        elif tag == "definedName":
+            dname = elem.get("name")
+            if not dname or elem.get("localSheetId") is not None:
+                continue
+            if dname.lower().startswith(("_xlnm.", "_xlfn.")):
+                continue
+            defined.setdefault(dname, elem.text or "")
+
+    sheet_re = re.compile(r"xl/worksheets/[^/]+\.xml")
+    sheets = {n: sheet_paths.get(n) for n in by_name if sheet_re.fullmatch(n)}
+    for path, sname in sheet_paths.items():
+        if path in by_name:
+            sheets[path] = sname
+
+    shared = {"xl/sharedStrings.xml"}
+    shared.update(p for t, p in rels.values() if t.endswith("/sharedStrings"))
+    for path in sorted(shared):
+        if path in by_name:
+            _check_shared_strings(read(path), limits)
+
+    for path, sname in sheets.items():
+        _check_sheet(read(path), limits, sname)
+
+    return Container("xlsx", data, has_macros, defined, sheet_names, hidden)
+
+
+def _check_shared_strings(data, limits: Limits) -> None:
+    count = 0
+    in_rph = 0
+    for event, elem in _xml_events(data):
+        tag = _local(elem.tag)
+        if event == "start":
+            if tag == "si":
+                count = 0
+            elif tag == "rPh":
+                in_rph += 1
+            continue
+        if tag == "t" and not in_rph:
+            count += len(elem.text or "")
+            if count > limits.max_cell_chars:
+                raise RejectedFile("cell_too_long", _msg_cell_too_long(limits))
+        elif tag == "rPh":
+            in_rph -= 1
+
+
+def _col_number(letters: bytes) -> int:
+    if len(letters) > 4:
+        return 1 << 30
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + (ch - 64)
+    return n
+
+
+def _col_letters(n: int) -> str:
+    s = ""
+    while n > 0:
+        n, r = divmod(n - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+_P = rb"(?:[\w.-]+:)?"  # optional namespace prefix
+_DIM_RE = re.compile(rb"<" + _P + rb"dimension\s[^<>]*?\bref\s*=\s*[\"']([^\"']*)[\"']")
+_REF_RE = re.compile(rb"\$?([A-Za-z]+)\$?(\d+)")
+_ROW_ELEM_RE = re.compile(rb"<" + _P + rb"row[\s/>]")
+_TAG_RE = re.compile(rb"<(/?)" + _P + rb"([\w.-]+)[^<>]*?(/?)>")
+
+
+_SHEET_PATTERNS = {
+    # <row ... r="N"> with at least {0} digits
+    "row_r": r"<{P}row\s[^<>]*?\br\s*=\s*[\"'](\d{{{0},}})",
+    # <c ... r="REF"> whose column has at least {0} letters or whose row has at least {1} digits
+    "cell_r": r"<{P}c\s[^<>]*?\br\s*=\s*[\"']\$?([A-Za-z]{{{0},}}\$?\d+|[A-Za-z]+\$?\d{{{1},}})",
+    # <is>...</is> bodies of at least {0} bytes
+    # (the body cannot run over another <is or </is, which keeps every scan linear)
+    "inline": r"<{P}is(?:\s[^<>]*)?>((?:[^<]|<(?!/?{P}is[\s/>])){{{0},}})</{P}is\s*>",
+    # <v>...</v> texts of at least {0} bytes
+    "value": r"<{P}v(?:\s[^<>]*)?>([^<]{{{0},}})<",
+}
+
+
+@functools.lru_cache(maxsize=32)
+def _sheet_re(kind: str, *args: int) -> re.Pattern[bytes]:
+    pattern = _SHEET_PATTERNS[kind].replace("{P}", r"(?:[\w.-]+:)?").format(*args)
+    return re.compile(pattern.encode("ascii"))
+
+
+def _text_len(raw: bytes) -> int:
+    return len(html.unescape(raw.decode("utf-8", "replace")))
+
+
+def _inline_text_len(body: bytes) -> int:
+    """Characters of an ``<is>`` body: the ``<t>`` texts outside phonetic runs."""
+    n, last, in_t, rph = 0, 0, False, 0
+    for m in _TAG_RE.finditer(body):
+        if in_t and not rph:
+            n += _text_len(body[last : m.start()])
+        closing, name, self_closing = m.groups()
+        if name == b"rPh" and not self_closing:
+            rph = max(0, rph - 1) if closing else rph + 1
+        elif name == b"t":
+            in_t = not closing and not self_closing
+        last = m.end()
+    return n
+
+
+def _check_sheet(data: bytearray, limits: Limits, sheet: str | None) -> None:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        data = bytearray(bytes(data).decode("utf-16", "replace").encode("utf-8"))
+    max_rows, max_cols = limits.max_rows, limits.max_cols
+
+    def too_many(row: int, col: int, cell: str | None = None) -> RejectedFile:
+        return RejectedFile("too_many_cells", _msg_too_many_cells(limits, row, col), sheet=sheet, cell=cell)
+
+    # 1. the declared dimension
+    m = _DIM_RE.search(data)
+    if m:
+        rmax = cmax = 0
+        for letters, digits in _REF_RE.findall(m.group(1)):
+            rmax = max(rmax, int(digits[:12]))
+            cmax = max(cmax, _col_number(letters))
+        if rmax > max_rows or cmax > max_cols:
+            raise too_many(rmax, cmax)
+
+    # 2. row numbers (only candidates with enough digits are looked at)
+    kd = len(str(max_rows))
+    kl = len(_col_letters(max_cols))
+    for m in _sheet_re("row_r", kd).finditer(data):
+        r = int(m.group(1)[:12])
+        if r > max_rows:
+            raise too_many(r, 0)
+    if data.count(b"row") > max_rows:
+        n = sum(1 for _ in _ROW_ELEM_RE.finditer(data))
+        if n > max_rows:
+            raise too_many(n, 0)
+
+    # 3. cell references with a long column name or a long row number
+    for m in _sheet_re("cell_r", kl, kd).finditer(data):
+        ref = m.group(1)
+        rm = _REF_RE.fullmatch(ref)
+        if rm is None:
+            continue
+        r, c = int(rm.group(2)[:12]), _col_number(rm.group(1))
+        if r > max_rows or c > max_cols:
+            raise too_many(r, c, ref.decode("ascii", "replace"))
+
+    # 4. long inline strings and long cached values (only long candidates)
+    n = limits.max_cell_chars + 1
+    for m in _sheet_re("inline", n).finditer(data):
+        body = m.group(1)
+        # rich-text runs cost at most a few hundred bytes of markup per character
+        if len(body) > 256 * n or _inline_text_len(body) > limits.max_cell_chars:
+            raise RejectedFile("cell_too_long", _msg_cell_too_long(limits), sheet=sheet)
+    for m in _sheet_re("value", n).finditer(data):
+        if _text_len(m.group(1)) > limits.max_cell_chars:
+            raise RejectedFile("cell_too_long", _msg_cell_too_long(limits), sheet=sheet)

@@ -1,0 +1,228 @@
+"""The master workbook (总表): the one store of every merged figure, account and file.
+
+Long-format sheets, read back by their header texts (not positions), so a master
+that the clerk re-saved in WPS, Excel or LibreOffice still merges and ranks.
+Saved atomically with the previous master kept as a backup; one merge at a time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from luoshan_xl.errors import LuoshanError, RejectedFile
+from luoshan_xl.roster import Roster
+from luoshan_xl.submission import AccountRecord, MonthlyRecord
+from luoshan_xl.values import BadValue, clean_text, parse_count, parse_date, parse_period
+from luoshan_xl.xlsxwrite import atomic_workbook, locked_message
+
+MONTHLY_SHEET = "月度数据"
+ACCOUNTS_SHEET = "新媒体账号"
+AUDIT_SHEET = "报送记录"
+MONTHLY_COLUMNS = ("期间", "单位名称", "类别", "信息公开发布数量", "门户网站采用数量", "来源文件")
+ACCOUNT_COLUMNS = ("期间", "账号名称", "平台类型", "主办单位", "最后更新日期", "本月更新条数", "报送单位", "来源文件")
+AUDIT_COLUMNS = ("文件名", "SHA-256", "合并时间", "单位", "期间", "结果", "原因")
+
+# result codes (JSON) → what the audit sheet and summary show
+RESULT_LABELS = {
+    "merged": "已合并",
+    "replaced": "已替换",
+    "duplicate": "重复",
+    "conflict": "冲突",
+    "rejected": "退回",
+    "skipped": "跳过",
+}
+LABEL_RESULTS = {v: k for k, v in RESULT_LABELS.items()}
+
+
+@dataclass
+class AuditRow:
+    file: str
+    sha256: str
+    time: str
+    unit: str
+    period: str
+    result: str  # a RESULT_LABELS key
+    reason: str = ""
+
+
+@dataclass
+class MasterWorkbook:
+    path: Path
+    monthly: list[MonthlyRecord] = field(default_factory=list)
+    accounts: list[AccountRecord] = field(default_factory=list)
+    audit: list[AuditRow] = field(default_factory=list)
+
+    @property
+    def backup_path(self) -> Path:
+        return backup_path(self.path)
+
+    def merged_shas(self) -> dict[str, AuditRow]:
+        return {a.sha256: a for a in self.audit if a.result in ("merged", "replaced")}
+
+    def periods(self) -> list[str]:
+        return sorted({r.period for r in self.monthly} | {a.period for a in self.accounts})
+
+    # -- loading ---------------------------------------------------------------
+
+    @classmethod
+    def load(cls, path: Path, roster: Roster) -> MasterWorkbook:
+        from luoshan_xl.xlsxread import open_book
+
+        path = Path(path)
+        if not path.exists():
+            return cls(path)
+        try:
+            book = open_book(path)
+        except RejectedFile as exc:
+            raise LuoshanError(f"总表“{path.name}”无法读取：{exc.message}\n"
+                               f"可用备份“{backup_path(path).name}”替换后重试。") from exc
+        except PermissionError as exc:
+            raise LuoshanError(locked_message(path)) from exc
+        master = cls(path)
+        problems: list[str] = []
+        for sheet in (MONTHLY_SHEET, ACCOUNTS_SHEET, AUDIT_SHEET):
+            if sheet not in book.sheet_names:
+                raise LuoshanError(f"“{path.name}”不是 luoshan-xl 的总表：缺少“{sheet}”工作表。"
+                                   "请用 --master 指定 luoshan-xl merge 生成的总表，或指定一个新文件名。")
+        for values, r in _rows(book.grid(MONTHLY_SHEET), MONTHLY_COLUMNS, path, problems):
+            try:
+                period = parse_period(values["期间"])
+                unit = roster.match(values["单位名称"])
+                if period is None or unit is None:
+                    raise BadValue("bad", f"期间或单位名称“{values['单位名称']}”无效")
+                master.monthly.append(MonthlyRecord(
+                    period, unit.name, unit.category, parse_count(values["信息公开发布数量"]),
+                    parse_count(values["门户网站采用数量"]), clean_text(values["来源文件"]) or ""))
+            except BadValue as exc:
+                problems.append(f"“{MONTHLY_SHEET}”第 {r + 1} 行：{exc.message}")
+        for values, r in _rows(book.grid(ACCOUNTS_SHEET), ACCOUNT_COLUMNS, path, problems):
+            try:
+                period = parse_period(values["期间"])
+                if period is None:
+                    raise BadValue("bad", "期间为空")
+                host = roster.match(values["主办单位"])
+                reporter = roster.match(values["报送单位"])
+                master.accounts.append(AccountRecord(
+                    period, clean_text(values["账号名称"]) or "", clean_text(values["平台类型"]) or "",
+                    host.name if host else (clean_text(values["主办单位"]) or ""),
+                    parse_date(values["最后更新日期"], None), parse_count(values["本月更新条数"]),
+                    reporter.name if reporter else (clean_text(values["报送单位"]) or ""),
+                    clean_text(values["来源文件"]) or ""))
+            except BadValue as exc:
+                problems.append(f"“{ACCOUNTS_SHEET}”第 {r + 1} 行：{exc.message}")
+        for values, _r in _rows(book.grid(AUDIT_SHEET), AUDIT_COLUMNS, path, problems):
+            result = LABEL_RESULTS.get(clean_text(values["结果"]) or "", "merged")
+            master.audit.append(AuditRow(*(clean_text(values[c]) or "" for c in AUDIT_COLUMNS[:5]), result,
+                                         clean_text(values["原因"]) or ""))
+        if problems:
+            shown = problems[:20] + ([f"……另有 {len(problems) - 20} 处"] if len(problems) > 20 else [])
+            raise LuoshanError(f"总表“{path.name}”中有无法识别的数据，请改正后重试（或用备份"
+                               f"“{backup_path(path).name}”替换）：\n" + "\n".join("  - " + p for p in shown))
+        return master
+
+    # -- saving -------------------------------------------------------------
+
+    def save(self) -> None:
+        with atomic_workbook(self.path, backup=self.backup_path, options={"constant_memory": True}) as wb:
+            head = wb.add_format({"bold": True, "bg_color": "#D9E1F2", "pattern": 1, "border": 1})
+            date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
+            monthly = sorted(self.monthly, key=lambda m: (m.period, m.unit))
+            _write_sheet(wb, MONTHLY_SHEET, MONTHLY_COLUMNS, head, date_fmt, (6, 10, 24, 10, 18, 18, 36),
+                         ((m.period, m.unit, m.category, m.disclosure, m.portal, m.source) for m in monthly),
+                         len(monthly))
+            accounts = sorted(self.accounts, key=lambda a: (a.period, a.reporter, a.name))
+            _write_sheet(wb, ACCOUNTS_SHEET, ACCOUNT_COLUMNS, head, date_fmt, (10, 30, 12, 22, 14, 14, 22, 36),
+                         ((a.period, a.name, a.platform, a.host, a.last_update, a.updates, a.reporter, a.source)
+                          for a in accounts), len(accounts))
+            _write_sheet(wb, AUDIT_SHEET, AUDIT_COLUMNS, head, date_fmt, (36, 20, 20, 22, 18, 8, 80),
+                         ((a.file, a.sha256, a.time, a.unit, a.period, RESULT_LABELS[a.result], a.reason)
+                          for a in self.audit), len(self.audit))
+
+
+def backup_path(path: Path) -> Path:
+    return path.with_name(f"{path.stem}.备份{path.suffix}")
+
+
+def _rows(grid, columns: tuple[str, ...], path: Path, problems: list[str]):
+    """Data rows of a master sheet as {column: value}, columns found by header text."""
+    header = [str(v).strip() if v is not None else "" for v in (grid.get(0, c) for c in range(grid.n_cols))]
+    missing = [c for c in columns if c not in header]
+    if missing:
+        problems.append(f"“{grid.name}”工作表第 1 行缺少列：" + "、".join(missing))
+        return
+    idx = {c: header.index(c) for c in columns}
+    for r in range(1, grid.n_rows):
+        values = {c: grid.get(r, i) for c, i in idx.items()}
+        if all(v is None for v in values.values()):
+            continue
+        yield values, r
+
+
+def _write_sheet(wb, name, columns, head, date_fmt, widths, rows, n_rows) -> None:
+    ws = wb.add_worksheet(name)
+    for c, width in enumerate(widths[: len(columns)]):
+        ws.set_column(c, c, width)
+    for c, title in enumerate(columns):
+        ws.write_string(0, c, title, head)
+    r = 0
+    for r, row in enumerate(rows, start=1):
+        for c, v in enumerate(row):
+            if v is None or v == "":
+                continue
+            if isinstance(v, dt.date):
+                ws.write_datetime(r, c, dt.datetime(v.year, v.month, v.day), date_fmt)
+            elif isinstance(v, int | float):
+                ws.write_number(r, c, v)
+            else:
+                ws.write_string(r, c, str(v))
+    ws.freeze_panes(1, 0)
+    ws.autofilter(0, 0, max(n_rows, 1), len(columns) - 1)
+
+
+def office_lock_files(path: Path) -> list[Path]:
+    """Owner files WPS, Excel and LibreOffice leave beside a workbook they have open."""
+    names = [f"~${path.name}", f".~lock.{path.name}#", f".~{path.name}"]
+    return [p for p in (path.with_name(n) for n in names) if p.exists()]
+
+
+def check_not_open(path: Path) -> None:
+    found = office_lock_files(path)
+    if found:
+        raise LuoshanError(
+            f"总表“{path.name}”似乎正在 WPS 或 Excel 中打开（发现“{found[0].name}”）。请先关闭总表再运行；"
+            f"如果已经关闭，说明该临时文件是上次异常退出留下的，可以删除“{found[0].name}”后重试。")
+
+
+@contextmanager
+def master_lock(path: Path):
+    """One merge at a time per master: an OS lock on a sidecar file, released when the process ends."""
+    lock_path = path.with_name(f".{path.name}.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    f = open(lock_path, "a+b")
+    try:
+        if os.name == "nt":
+            import msvcrt
+
+            try:
+                f.seek(0)
+                msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)
+            except OSError as exc:
+                raise LuoshanError(_busy_message(path)) from exc
+        else:
+            import fcntl
+
+            try:
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                raise LuoshanError(_busy_message(path)) from exc
+        yield
+    finally:
+        f.close()
+
+
+def _busy_message(path: Path) -> str:
+    return f"另一个 luoshan-xl 命令正在写入总表“{path.name}”。请等它完成后再运行（不要同时运行两次合并）。"

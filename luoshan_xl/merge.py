@@ -1,0 +1,264 @@
+"""`merge`: submitted forms into the master workbook.
+
+Every good form goes in, every bad one is explained, nothing is lost: a
+rejected file changes nothing, a replaced form's values stay in the audit, and
+the master is written atomically (or not at all with `dry_run`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from luoshan_xl.errors import LuoshanError, Problem
+from luoshan_xl.master import AuditRow, MasterWorkbook, check_not_open, master_lock
+from luoshan_xl.roster import Roster
+from luoshan_xl.submission import Submission, file_sha256, read_submission
+
+SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".et"}
+
+
+@dataclass
+class FileOutcome:
+    file: str
+    unit: str | None
+    period: str | None
+    result: str  # merged / replaced / duplicate / conflict / rejected / skipped
+    problems: list[Problem] = field(default_factory=list)
+    note: str = ""
+    sha256: str = ""
+
+    def as_json(self) -> dict:
+        problems = [p.as_json() for p in self.problems]
+        if self.note and not problems and self.result in ("skipped", "conflict", "duplicate"):
+            problems = [{"sheet": None, "cell": None, "code": self.result, "message": self.note}]
+        return {"file": self.file, "unit": self.unit, "period": self.period, "result": self.result,
+                "problems": problems}
+
+
+@dataclass
+class MergeReport:
+    master: Path
+    outcomes: list[FileOutcome]
+    period: str | None
+    missing: list[str]
+    dry_run: bool
+    receipts: list[Path] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if any(o.result in ("rejected", "conflict") for o in self.outcomes) else 0
+
+    def count(self, result: str) -> int:
+        return sum(1 for o in self.outcomes if o.result == result)
+
+
+def collect_inputs(inputs: list[Path]) -> tuple[list[tuple[Path, str]], list[FileOutcome]]:
+    """Files to read (path, display name) and the ones skipped, from files and folders (recursive)."""
+    files: list[tuple[Path, str]] = []
+    skipped: list[FileOutcome] = []
+    seen: set[Path] = set()
+    for item in inputs:
+        item = Path(item)
+        if not item.exists():
+            raise LuoshanError(f"找不到“{item}”，请检查文件或文件夹路径。", exit_code=2)
+        if item.is_dir():
+            candidates = sorted((p for p in item.rglob("*") if p.is_file()), key=lambda p: str(p))
+            base = item
+        else:
+            candidates, base = [item], item.parent
+        for p in candidates:
+            rel = p.relative_to(base).as_posix()
+            resolved = p.resolve()
+            if resolved in seen:
+                continue
+            seen.add(resolved)
+            reason = _skip_reason(p, p.relative_to(base))
+            if reason:
+                skipped.append(FileOutcome(rel, None, None, "skipped", note=reason))
+            else:
+                files.append((p, rel))
+    return files, skipped
+
+
+def _skip_reason(path: Path, rel: Path) -> str | None:
+    name = path.name
+    if name.startswith("~$") or name.startswith(".~lock.") or name.startswith(".~"):
+        return "Office 临时锁定文件（有人正打开原文件），已跳过"
+    if any(part.startswith(".") for part in rel.parts):
+        return "隐藏文件，已跳过"
+    if path.suffix.lower() not in SPREADSHEET_SUFFIXES:
+        return "不是电子表格文件，已跳过"
+    return None
+
+
+def merge(inputs: list[Path], master_path: Path, roster: Roster, period: str | None = None,
+          prefer: str | None = None, dry_run: bool = False, receipts_dir: Path | None = None,
+          progress=None, now: dt.datetime | None = None) -> MergeReport:
+    master_path = Path(master_path)
+    files, skipped = collect_inputs(inputs)
+    if master_path.resolve() in {p.resolve() for p, _ in files}:
+        files = [(p, d) for p, d in files if p.resolve() != master_path.resolve()]
+    now = now or dt.datetime.now()
+    stamp = now.strftime("%Y-%m-%d %H:%M:%S")
+    if not dry_run:
+        check_not_open(master_path)
+    lock = master_lock(master_path) if not dry_run else _no_lock()
+    with lock:
+        master = MasterWorkbook.load(master_path, roster)
+        known = master.merged_shas()
+        outcomes, accepted = _read_all(files, roster, period, known, progress)
+        _resolve_conflicts(accepted, outcomes, prefer)
+        audit = _apply(master, accepted, outcomes, stamp)
+        for o in outcomes:
+            if o.result in ("rejected", "conflict", "duplicate", "skipped"):
+                audit.append(AuditRow(o.file, o.sha256, stamp, o.unit or "", o.period or "", o.result,
+                                      _reason(o)))
+        report_period = period or _common_period(outcomes)
+        if not dry_run:
+            master.audit.extend(sorted(audit, key=lambda a: a.file))
+            master.save()
+    order = {d: i for i, (_, d) in enumerate(files)}
+    outcomes.sort(key=lambda o: order.get(o.file, 0))
+    receipts = []
+    if receipts_dir is not None and not dry_run:
+        from luoshan_xl.receipt import write_receipt
+
+        for o in outcomes:
+            if o.result == "rejected":
+                receipts.append(write_receipt(Path(receipts_dir), o, stamp))
+    missing = _missing_units(master, roster, report_period, accepted if dry_run else {})
+    return MergeReport(master_path, outcomes + skipped, report_period, missing, dry_run, receipts)
+
+
+class _no_lock:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _read_all(files, roster, period, known, progress):
+    outcomes: list[FileOutcome] = []
+    accepted: dict[str, Submission] = {}
+    seen_sha: dict[str, str] = {}
+    for path, display in files:
+        sha = file_sha256(path)
+        if sha in known or sha in seen_sha:
+            prev = known.get(sha)
+            first = seen_sha.get(sha)
+            note = (f"与 {prev.time} 已合并的“{prev.file}”内容完全相同，未重复合并" if prev
+                    else f"与本次的“{first}”内容完全相同，未重复合并")
+            o = FileOutcome(display, prev.unit if prev else None, prev.period if prev else None, "duplicate",
+                            note=note, sha256=sha)
+            if first and first in accepted:
+                o.unit, o.period = accepted[first].unit, accepted[first].period
+            outcomes.append(o)
+        else:
+            seen_sha[sha] = display
+            sub = read_submission(path, display, roster, expected_period=period, sha256=sha)
+            o = FileOutcome(display, sub.unit, sub.period, "merged" if sub.ok else "rejected", sub.problems,
+                            sha256=sub.sha256)
+            if sub.ok:
+                accepted[display] = sub
+            outcomes.append(o)
+        if progress:
+            progress(1)
+    return outcomes, accepted
+
+
+def _resolve_conflicts(accepted: dict[str, Submission], outcomes: list[FileOutcome], prefer: str | None):
+    by_key: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for name, sub in accepted.items():
+        for key in sub.keys:
+            by_key[key].append(name)
+    clashes = {k: v for k, v in by_key.items() if len(v) > 1}
+    if not clashes:
+        return
+    outcome = {o.file: o for o in outcomes}
+    losers: dict[str, str] = {}
+    for (unit, period), names in clashes.items():
+        if prefer == "newest":
+            names = sorted(names, key=lambda n: (accepted[n].mtime, n))
+            winner = names[-1]
+            for n in names[:-1]:
+                losers.setdefault(n, f"与“{winner}”同为 {unit} {period} 的报表，按 --prefer newest 采用修改时间较新的“{winner}”")
+        else:
+            for n in names:
+                others = "”“".join(x for x in names if x != n)
+                losers.setdefault(n, f"与“{others}”同为 {unit} {period} 的报表但内容不同，两份均未合并。"
+                                     "请确认以哪一份为准，删除另一份后重新合并，或加 --prefer newest 采用较新的一份")
+    for n, why in losers.items():
+        o = outcome[n]
+        o.result = "skipped" if prefer == "newest" else "conflict"
+        o.note = why
+        del accepted[n]
+
+
+def _apply(master: MasterWorkbook, accepted: dict[str, Submission], outcomes: list[FileOutcome],
+           stamp: str) -> list[AuditRow]:
+    outcome = {o.file: o for o in outcomes}
+    audit: list[AuditRow] = []
+    for name, sub in accepted.items():
+        replaced_notes = []
+        keys = sub.keys
+        old_rows = [m for m in master.monthly if (m.unit, m.period) in keys]
+        if old_rows:
+            old_accounts = [a for a in master.accounts if (a.reporter, a.period) in keys]
+            for m in old_rows:
+                accs = [a for a in old_accounts if (a.reporter, a.period) == (m.unit, m.period)]
+                replaced_notes.append(_describe_old(m, accs))
+            master.monthly = [m for m in master.monthly if (m.unit, m.period) not in keys]
+            master.accounts = [a for a in master.accounts if (a.reporter, a.period) not in keys]
+        master.monthly.extend(sub.records)
+        master.accounts.extend(sub.accounts)
+        o = outcome[name]
+        o.result = "replaced" if replaced_notes else "merged"
+        reason = ""
+        if replaced_notes:
+            shown = replaced_notes[:50]
+            reason = "替换了原数据：" + "；".join(shown) + (f"；……共 {len(replaced_notes)} 条" if len(replaced_notes) > 50 else "")
+            o.note = f"替换了此前合并的 {len(replaced_notes)} 条数据（原值已记入报送记录）"
+        audit.append(AuditRow(sub.file, sub.sha256, stamp, sub.unit or "", sub.period or "", o.result, reason))
+    return audit
+
+
+def _fmt(v) -> str:
+    return "空" if v is None else str(v)
+
+
+def _describe_old(m, accounts) -> str:
+    text = (f"{m.unit} {m.period}（来源“{m.source}”）信息公开发布 {_fmt(m.disclosure)}、门户网站采用 {_fmt(m.portal)}")
+    if accounts:
+        text += "，新媒体账号：" + "、".join(
+            f"{a.name}/{a.platform}/{a.host}/{a.last_update.isoformat() if a.last_update else '空'}/{_fmt(a.updates)}条"
+            for a in accounts)
+    return text
+
+
+def _reason(o: FileOutcome) -> str:
+    if o.problems:
+        return "；".join(f"{p.sheet + ' ' if p.sheet else ''}{p.cell + ' ' if p.cell else ''}{p.message}"
+                        for p in o.problems)
+    return o.note
+
+
+def _common_period(outcomes: list[FileOutcome]) -> str | None:
+    counts: dict[str, int] = defaultdict(int)
+    for o in outcomes:
+        if o.period and "～" not in o.period and o.result in ("merged", "replaced", "duplicate"):
+            counts[o.period] += 1
+    return max(counts, key=lambda p: (counts[p], p)) if counts else None
+
+
+def _missing_units(master: MasterWorkbook, roster: Roster, period: str | None,
+                   pending: dict[str, Submission]) -> list[str]:
+    if not period:
+        return []
+    have = {m.unit for m in master.monthly if m.period == period}
+    for sub in pending.values():
+        have |= {u for u, p in sub.keys if p == period}
+    return [u.name for u in roster.units if u.name not in have]

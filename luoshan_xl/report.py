@@ -1,0 +1,357 @@
+"""Writing the notice's attachments as a formatted, print-ready workbook (xlsxwriter).
+
+Layout mirrors the seed notice: "附件N：" in row 1, the title centred in row 3,
+captions （一）/（二）, the seed's header texts.  Print follows GB/T 9704-2012:
+A4 portrait, margins 37/35/28/26 mm, one page wide, header row repeated,
+page numbers "— 1 —".  Page breaks are computed from the known row heights so
+that a caption and header are never separated from their first rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from luoshan_xl.cells import a1, col_letter, quote_sheet
+from luoshan_xl.notice import NoticeTables
+from luoshan_xl.ranking import FAIL
+from luoshan_xl.xlsxwrite import atomic_workbook
+
+MM = 1 / 25.4
+MARGINS_MM = {"top": 37, "bottom": 35, "left": 28, "right": 26}
+# Usable page height in points (A4 297 mm less top and bottom margins), with a little slack.
+PAGE_HEIGHT_PT = (297 - MARGINS_MM["top"] - MARGINS_MM["bottom"]) / 25.4 * 72 - 12
+
+TITLE_FONT = "方正小标宋简体"  # GB/T 9704 title face; charset 134 lets WPS/Excel fall back to 宋体
+BODY_FONT = "仿宋_GB2312"  # falls back to 仿宋
+LABEL_FONT = "黑体"
+GB2312 = 134
+
+ROW_HEIGHTS = {"label": 24, "blank": 12, "title": 64, "caption": 28, "header": 36, "data": 22, "note": 36}
+GREY = "#D9D9D9"
+FAIL_FILL = "#FFC7CE"
+FAIL_TEXT = "#9C0006"
+CLOSE_FILL = "#FF7C80"
+
+A1_HEADERS = ("单位名称", "{span}发布数量（条）", "排名")
+A2_HEADERS = ("单位名称", "{month}月份采用（条）", "累计采用(条)", "累计排名")
+A3_HEADERS = ("名称", "平台类型", "主办单位", "更新日期", "更新频率（条/月）", "备注")
+A1_CAPTIONS = ("（一）各乡镇（街道）政府信息公开发布情况", "（二）各相关部门政府信息公开发布情况")
+A2_CAPTIONS = ("（一）各乡镇（街道）信息采用情况", "（二）县直单位信息采用情况")
+A1_WIDTHS = (30, 26, 16)
+A2_WIDTHS = (26, 18, 18, 16)
+A3_WIDTHS = (20, 11, 17, 9, 10, 13)
+
+
+@dataclass
+class SheetLayout:
+    """What a written sheet holds, for page breaks, print titles and tests."""
+
+    kinds: list[str]  # per row: label/blank/title/caption/header/data/note
+    heights: list[float]
+    header_row: int
+    data_ranges: list[tuple[int, int]]  # (first, last) 0-based rows of each table's data
+
+
+def write_report(notice: NoticeTables, path: Path) -> Path:
+    with atomic_workbook(path, solid_dxf=True) as wb:
+        wb.set_properties({"title": f"{notice.period} 通报附件", "author": "luoshan-xl",
+                           "created": dt.datetime.now().replace(microsecond=0)})
+        fmt = _formats(wb)
+        sheets = {}
+        sheets["附件1"] = _write_ranked(wb, "附件1", "附件1：", notice.a1_title, A1_CAPTIONS,
+                                       [h.format(span=notice.span) for h in A1_HEADERS], A1_WIDTHS,
+                                       notice.a1, ("value", "rank"), fmt)
+        sheets["附件2"] = _write_ranked(wb, "附件2", "附件2：", notice.a2_title, A2_CAPTIONS,
+                                       [h.format(month=notice.month) for h in A2_HEADERS], A2_WIDTHS,
+                                       notice.a2, ("month", "value", "rank"), fmt)
+        sheets["附件3"] = _write_accounts(wb, notice, fmt)
+        _write_summary(wb, notice, fmt)
+        _write_charts(wb, notice, sheets)
+        wb.worksheets()[0].activate()
+    return Path(path)
+
+
+# -- formats ---------------------------------------------------------------------
+
+
+def _formats(wb) -> dict:
+    body = {"font_name": BODY_FONT, "font_charset": GB2312, "font_size": 12, "valign": "vcenter",
+            "align": "center", "border": 1, "text_wrap": True}
+    return {
+        "label": wb.add_format({"font_name": LABEL_FONT, "font_charset": GB2312, "font_size": 16,
+                                "align": "left", "valign": "vcenter"}),
+        "title": wb.add_format({"font_name": TITLE_FONT, "font_charset": GB2312, "font_size": 22,
+                                "align": "center", "valign": "vcenter", "text_wrap": True}),
+        "caption": wb.add_format({"font_name": LABEL_FONT, "font_charset": GB2312, "font_size": 14,
+                                  "align": "left", "valign": "vcenter"}),
+        "header": wb.add_format({**body, "bold": True}),
+        "text": wb.add_format(body),
+        "number": wb.add_format({**body, "num_format": "0"}),
+        "date": wb.add_format({**body, "num_format": 'm"月"d"日"'}),
+        "per_month": wb.add_format({**body, "num_format": '0"条/月"'}),
+        "note": wb.add_format({"font_name": BODY_FONT, "font_charset": GB2312, "font_size": 11,
+                               "align": "left", "valign": "top", "text_wrap": True}),
+        "kv_key": wb.add_format({**body, "bold": True, "align": "left"}),
+        "kv_val": wb.add_format({**body, "align": "left"}),
+        # conditional formats (solid fills; the writer adds patternType="solid" for WPS)
+        "cf_grey": wb.add_format({"bg_color": GREY, "pattern": 1}),
+        "cf_fail": wb.add_format({"bg_color": FAIL_FILL, "pattern": 1, "bold": True, "font_color": FAIL_TEXT}),
+        "cf_close": wb.add_format({"bg_color": CLOSE_FILL, "pattern": 1, "bold": True, "font_color": FAIL_TEXT}),
+    }
+
+
+# -- page layout ---------------------------------------------------------------------
+
+
+def page_breaks(kinds: list[str], heights: list[float], header_row: int, limit: float = PAGE_HEIGHT_PT) -> list[int]:
+    """Rows before which a new page starts.
+
+    Pages after the first carry the repeated header row.  A page never starts at a
+    caption, a header or a table's first data row, so that no caption or header is
+    left alone at a page foot and no page begins with a repeated header over a caption.
+    """
+    breaks: list[int] = []
+    used = 0.0
+    start = 0
+    i = 0
+    while i < len(kinds):
+        if used + heights[i] > limit and i > start:
+            b = i
+            while b > start + 1 and not (kinds[b] == "data" and kinds[b - 1] == "data"):
+                b -= 1
+            if b <= start + 1:
+                b = i
+            breaks.append(b)
+            start = b
+            used = heights[header_row] + sum(heights[b:i])
+        used += heights[i]
+        i += 1
+    return breaks
+
+
+def _setup_print(ws, layout: SheetLayout, last_col: int) -> None:
+    ws.set_paper(9)
+    ws.set_portrait()
+    ws.set_margins(left=MARGINS_MM["left"] * MM, right=MARGINS_MM["right"] * MM,
+                   top=MARGINS_MM["top"] * MM, bottom=MARGINS_MM["bottom"] * MM)
+    ws.set_footer("&C&\"宋体\"&14— &P —", {"margin": 20 * MM})
+    ws.fit_to_pages(1, 0)
+    ws.center_horizontally()
+    ws.repeat_rows(layout.header_row)
+    ws.print_area(0, 0, len(layout.kinds) - 1, last_col)
+    breaks = page_breaks(layout.kinds, layout.heights, layout.header_row)
+    if breaks:
+        ws.set_h_pagebreaks(breaks)
+    ws.hide_gridlines(0)
+
+
+class _Rows:
+    """Tracks the kind and height of each row as it is written."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.kinds: list[str] = []
+        self.heights: list[float] = []
+
+    def add(self, kind: str, height: float | None = None) -> int:
+        r = len(self.kinds)
+        h = height or ROW_HEIGHTS[kind]
+        self.kinds.append(kind)
+        self.heights.append(h)
+        self.ws.set_row(r, h)
+        return r
+
+
+# -- 附件1 and 附件2 ------------------------------------------------------------------
+
+
+def _write_ranked(wb, name: str, label: str, title: str, captions, headers, widths,
+                  tables: dict[str, pd.DataFrame], columns: tuple[str, ...], fmt) -> SheetLayout:
+    ws = wb.add_worksheet(name)
+    ncol = len(headers)
+    for c, w in enumerate(widths):
+        ws.set_column(c, c, w)
+    rows = _Rows(ws)
+    ws.write_string(rows.add("label"), 0, label, fmt["label"])
+    rows.add("blank")
+    r = rows.add("title")
+    ws.merge_range(r, 0, r, ncol - 1, title, fmt["title"])
+    rows.add("blank")
+    header_row = None
+    data_ranges = []
+    for i, (key, caption) in enumerate(zip(("townships", "departments"), captions, strict=True)):
+        if i:
+            rows.add("blank")
+        r = rows.add("caption")
+        ws.merge_range(r, 0, r, ncol - 1, caption, fmt["caption"])
+        r = rows.add("header")
+        header_row = r if header_row is None else header_row
+        for c, h in enumerate(headers):
+            ws.write_string(r, c, h, fmt["header"])
+        first = len(rows.kinds)
+        for _, row in tables[key].iterrows():
+            r = rows.add("data")
+            ws.write_string(r, 0, row["unit"], fmt["text"])
+            for c, col in enumerate(columns, start=1):
+                _write_number(ws, r, c, row[col], fmt["number"])
+        last = len(rows.kinds) - 1
+        if last >= first:
+            data_ranges.append((first, last))
+            # Units with no data: the whole row grey; a blank month (附件2) grey on its own.
+            ws.conditional_format(first, 0, last, ncol - 1, {
+                "type": "formula", "criteria": f'=${col_letter(ncol - 2)}{first + 1}=""', "format": fmt["cf_grey"]})
+            if ncol == 4:
+                ws.conditional_format(first, 1, last, 1, {"type": "blanks", "format": fmt["cf_grey"]})
+    layout = SheetLayout(rows.kinds, rows.heights, header_row, data_ranges)
+    _setup_print(ws, layout, ncol - 1)
+    return layout
+
+
+def _write_number(ws, r: int, c: int, value, f) -> None:
+    if value is None or pd.isna(value):
+        ws.write_blank(r, c, None, f)
+    else:
+        ws.write_number(r, c, float(value), f)
+
+
+# -- 附件3 -------------------------------------------------------------------------------
+
+
+def _write_accounts(wb, notice: NoticeTables, fmt) -> SheetLayout:
+    ws = wb.add_worksheet("附件3")
+    ncol = len(A3_HEADERS)
+    for c, w in enumerate(A3_WIDTHS):
+        ws.set_column(c, c, w)
+    rows = _Rows(ws)
+    ws.write_string(rows.add("label"), 0, "附件3：", fmt["label"])
+    rows.add("blank")
+    r = rows.add("title")
+    ws.merge_range(r, 0, r, ncol - 1, notice.a3_title, fmt["title"])
+    rows.add("blank")
+    header_row = rows.add("header")
+    for c, h in enumerate(A3_HEADERS):
+        ws.write_string(header_row, c, h, fmt["header"])
+    first = len(rows.kinds)
+    for _, acc in notice.a3.iterrows():
+        long = len(str(acc["name"])) > 10 or len(acc["remark"]) > 6 or len(acc["host_label"]) > 8
+        r = rows.add("data", 40 if long else None)
+        ws.write_string(r, 0, str(acc["name"]), fmt["text"])
+        ws.write_string(r, 1, str(acc["platform"]), fmt["text"])
+        ws.write_string(r, 2, acc["host_label"], fmt["text"])
+        d = acc["last_update"]
+        if d is None or pd.isna(d):
+            ws.write_blank(r, 3, None, fmt["date"])
+        else:
+            ws.write_datetime(r, 3, dt.datetime(d.year, d.month, d.day), fmt["date"])
+        _write_number(ws, r, 4, acc["updates"], fmt["per_month"])
+        if acc["remark"]:
+            ws.write_string(r, 5, acc["remark"], fmt["text"])
+        else:
+            ws.write_blank(r, 5, None, fmt["text"])
+    last = len(rows.kinds) - 1
+    data_ranges = []
+    if last >= first:
+        data_ranges.append((first, last))
+        ws.conditional_format(first, 0, last, ncol - 1, {
+            "type": "formula", "criteria": f'=ISNUMBER(SEARCH("强制关停",$F{first + 1}))',
+            "format": fmt["cf_close"], "stop_if_true": True})
+        ws.conditional_format(first, 0, last, ncol - 1, {
+            "type": "formula", "criteria": f'=ISNUMBER(SEARCH("{FAIL}",$F{first + 1}))', "format": fmt["cf_fail"]})
+        ws.conditional_format(first, 4, last, 4, {"type": "blanks", "format": fmt["cf_grey"]})
+    r = rows.add("note")
+    ws.merge_range(r, 0, r, ncol - 1, notice.threshold_note, fmt["note"])
+    layout = SheetLayout(rows.kinds, rows.heights, header_row, data_ranges)
+    _setup_print(ws, layout, ncol - 1)
+    return layout
+
+
+# -- 汇总 ---------------------------------------------------------------------------------
+
+
+def _write_summary(wb, notice: NoticeTables, fmt) -> None:
+    ws = wb.add_worksheet("汇总")
+    ws.set_column(0, 0, 26)
+    ws.set_column(1, 1, 56)
+    rows = _Rows(ws)
+    r = rows.add("title")
+    ws.merge_range(r, 0, r, 1, f"{notice.year}年{notice.month}月份通报汇总", fmt["title"])
+    header_row = rows.add("header")
+    ws.write_string(header_row, 0, "项目", fmt["header"])
+    ws.write_string(header_row, 1, "内容", fmt["header"])
+
+    def total(tables, col="value"):
+        return sum(float(t[col].sum()) for t in tables.values())
+
+    fails = notice.a3[notice.a3["fail"]]
+    items: list[tuple[str, object]] = [
+        ("通报期间", notice.period),
+        ("统计口径", f"{notice.year}年{notice.span}（累计）"),
+        ("名册单位数", len(notice.submitted) + len(notice.missing)),
+        ("已报送单位数", len(notice.submitted)),
+        ("未报送单位数", len(notice.missing)),
+        ("未报送名单", "、".join(notice.missing) or "无"),
+        (f"附件1 {notice.span}信息公开发布合计（条）", total(notice.a1)),
+        (f"附件2 {notice.month}月份门户网站采用合计（条）", total(notice.a2, "month")),
+        (f"附件2 {notice.span}累计采用合计（条）", total(notice.a2)),
+        ("附件3 政务新媒体账号数", len(notice.a3)),
+        (f"附件3 不合格账号数（月更新少于 {notice.threshold} 条）", len(fails)),
+        ("不合格账号", "、".join(f"{n}（{p}）" for n, p in zip(fails["name"], fails["platform"], strict=True)) or "无"),
+        ("连续2次不合格（纳入强制关停）", "、".join(notice.a3[notice.a3["close"]]["name"]) or "无"),
+    ]
+    for key, value in items:
+        long = isinstance(value, str) and len(value) > 28
+        r = rows.add("data", 22 * (1 + len(value) // 28) if long else None)
+        ws.write_string(r, 0, key, fmt["kv_key"])
+        if isinstance(value, int | float):
+            ws.write_number(r, 1, value, fmt["kv_val"])
+        else:
+            ws.write_string(r, 1, str(value), fmt["kv_val"])
+    layout = SheetLayout(rows.kinds, rows.heights, header_row, [(header_row + 1, len(rows.kinds) - 1)])
+    _setup_print(ws, layout, 1)
+
+
+# -- charts ---------------------------------------------------------------------------------
+
+
+def _write_charts(wb, notice: NoticeTables, sheets: dict[str, SheetLayout]) -> None:
+    specs = {
+        "附件1": [("townships", "（一）各乡镇（街道）", 1), ("departments", "（二）各相关部门", 1)],
+        "附件2": [("townships", "（一）各乡镇（街道）累计采用", 2), ("departments", "（二）县直单位累计采用", 2)],
+    }
+    for name, parts in specs.items():
+        tables = notice.a1 if name == "附件1" else notice.a2
+        cs = wb.add_worksheet(f"{name}图表")
+        row = 0
+        for (key, title, value_col), (first, last) in zip(parts, sheets[name].data_ranges, strict=False):
+            n = int(tables[key]["has_data"].sum())
+            if n == 0:
+                continue
+            _bar_chart(wb, cs, row, title, name, first, first + n - 1, 0, value_col, n)
+            row += max(20, n + 4)
+    cs = wb.add_worksheet("附件3图表")
+    if sheets["附件3"].data_ranges:
+        first, last = sheets["附件3"].data_ranges[0]
+        _bar_chart(wb, cs, 0, f"{notice.month}月份政务新媒体更新条数", "附件3", first, last, 0, 4, last - first + 1)
+
+
+def _bar_chart(wb, cs, row: int, title: str, sheet: str, first: int, last: int, cat_col: int, val_col: int,
+               n: int) -> None:
+    chart = wb.add_chart({"type": "bar"})
+    ref = quote_sheet(sheet)
+    chart.add_series({
+        "name": title,
+        "categories": f"={ref}!{a1(first, cat_col, True)}:{a1(last, cat_col, True)}",
+        "values": f"={ref}!{a1(first, val_col, True)}:{a1(last, val_col, True)}",
+        "data_labels": {"value": True},
+        "fill": {"color": "#4472C4"},
+    })
+    chart.set_title({"name": title, "name_font": {"name": "黑体", "size": 12}})
+    chart.set_legend({"none": True})
+    chart.set_y_axis({"reverse": True, "num_font": {"name": "宋体", "size": 9}})
+    chart.set_x_axis({"num_font": {"name": "宋体", "size": 9}})
+    chart.set_size({"width": 720, "height": max(300, 22 * n + 80)})
+    cs.insert_chart(row, 1, chart)

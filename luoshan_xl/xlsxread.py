@@ -1,0 +1,150 @@
+"""Reading spreadsheets: the container is checked first (container.py), then python-calamine reads the cells.
+
+python-calamine reads .xlsx, .xlsm, .xls and .ods by content, fast, and gives cached
+formula values; it never runs macros.  Defined names come from workbook.xml, which
+the container check has already parsed safely.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from luoshan_xl.container import DEFAULT_LIMITS, Container, Limits, inspect_file, safe_parse_xml
+from luoshan_xl.errors import RejectedFile
+
+_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_R_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
+_REF_ATTR = re.compile(rb'\br="([A-Z]+\d+)"')
+
+
+@dataclass
+class Grid:
+    """The cells of one sheet; 0-based (row, col) as in the file, blanks are None."""
+
+    name: str
+    rows: list[list]
+    start: tuple[int, int] = (0, 0)
+
+    def get(self, row: int, col: int):
+        r, c = row - self.start[0], col - self.start[1]
+        if 0 <= r < len(self.rows) and 0 <= c < len(self.rows[r]):
+            v = self.rows[r][c]
+            return None if v == "" else v
+        return None
+
+    @property
+    def n_rows(self) -> int:
+        return self.start[0] + len(self.rows)
+
+    @property
+    def n_cols(self) -> int:
+        return self.start[1] + max((len(r) for r in self.rows), default=0)
+
+    def rows_from_a1(self) -> list[list]:
+        width = self.n_cols
+        return [[self.get(r, c) for c in range(width)] for r in range(self.n_rows)]
+
+    def cells(self):
+        for i, row in enumerate(self.rows):
+            for j, v in enumerate(row):
+                if v != "" and v is not None:
+                    yield self.start[0] + i, self.start[1] + j, v
+
+
+@dataclass
+class Book:
+    path: Path
+    container: Container
+    sheet_names: list[str]
+    _workbook: object = None
+    _grids: dict[str, Grid] = field(default_factory=dict)
+    _uncached: dict[str, set[tuple[int, int]]] | None = None
+
+    @property
+    def defined_names(self) -> dict[str, str]:
+        return self.container.defined_names
+
+    @property
+    def hidden_sheets(self) -> list[str]:
+        return self.container.hidden_sheets
+
+    def grid(self, sheet: str) -> Grid:
+        if sheet not in self._grids:
+            try:
+                s = self._workbook.get_sheet_by_name(sheet)
+                rows = s.to_python(skip_empty_area=False)  # padded from A1
+            except Exception as exc:  # calamine raises several types on damaged parts
+                raise RejectedFile("unreadable", f"无法读取工作表“{sheet}”（{type(exc).__name__}），"
+                                   "文件可能已损坏，请让报送单位用 WPS 或 Excel 重新保存后发送。",
+                                   sheet=sheet) from exc
+            self._grids[sheet] = Grid(sheet, rows)
+        return self._grids[sheet]
+
+    def uncached_formulas(self, sheet: str) -> set[tuple[int, int]]:
+        """Cells holding a formula without a cached value (saved by a tool that never calculated)."""
+        if self.container.kind != "xlsx":
+            return set()
+        if self._uncached is None:
+            self._uncached = _scan_uncached(self.container.data)
+        return self._uncached.get(sheet, set())
+
+
+def open_book(path: Path, limits: Limits = DEFAULT_LIMITS) -> Book:
+    from python_calamine import CalamineWorkbook
+
+    container = inspect_file(Path(path), limits)
+    try:
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(container.data))
+        names = list(wb.sheet_names)
+    except Exception as exc:
+        if type(exc).__name__ == "PasswordError":
+            raise RejectedFile("encrypted", "工作簿设置了打开密码，无法读取。请让报送单位取消密码后重新发送。") from exc
+        raise RejectedFile("unreadable", f"无法读取这个工作簿（{type(exc).__name__}），文件可能已损坏。"
+                           "请让报送单位用 WPS 或 Excel 打开后重新保存为 .xlsx 再发送。") from exc
+    return Book(path=Path(path), container=container, sheet_names=names, _workbook=wb)
+
+
+def _scan_uncached(data: bytes) -> dict[str, set[tuple[int, int]]]:
+    from luoshan_xl.cells import parse_a1
+
+    out: dict[str, set[tuple[int, int]]] = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        for sheet, part in _sheet_parts(z).items():
+            try:
+                xml = z.read(part)  # already size-checked by the container inspection
+            except KeyError:
+                continue
+            cells = set()
+            for m in _CELL.finditer(xml):
+                body = m.group(2) or b""
+                if b"<f" in body and not re.search(rb"<(?:\w+:)?v>", body):
+                    ref = _REF_ATTR.search(m.group(1))
+                    if ref:
+                        cells.add(parse_a1(ref.group(1).decode()))
+            if cells:
+                out[sheet] = cells
+    return out
+
+
+def _sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name → zip member of its XML."""
+    try:
+        wb = safe_parse_xml(z.read("xl/workbook.xml"))
+        rels = safe_parse_xml(z.read("xl/_rels/workbook.xml.rels"))
+    except KeyError:
+        return {}
+    targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{_REL_NS}Relationship")}
+    out = {}
+    for el in wb.iter():
+        if el.tag.endswith("}sheet"):
+            rid = el.get(f"{_R_NS}id") or next((v for k, v in el.attrib.items() if k.endswith("}id")), None)
+            target = targets.get(rid, "")
+            if target:
+                target = target.lstrip("/")
+                out[el.get("name")] = target if target.startswith("xl/") else "xl/" + target
+    return out

@@ -1,0 +1,116 @@
+"""Writing workbooks safely: a temp file beside the target, fsync, then one rename.
+
+The target is never half-written: a crash leaves the old file (and a stray temp
+file, cleaned up next time).  On Windows a file open in WPS or Excel cannot be
+replaced; that becomes a Chinese message asking the clerk to close it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from luoshan_xl.errors import LuoshanError
+
+# Never turn text into formulas, numbers or links: '=1+1' typed by a unit stays text.
+WORKBOOK_OPTIONS = {
+    "strings_to_formulas": False,
+    "strings_to_numbers": False,
+    "strings_to_urls": False,
+}
+
+
+def locked_message(path: Path) -> str:
+    return f"文件“{path.name}”正被 WPS 或 Excel 打开（或被其他程序占用），无法写入。请先关闭该文件，然后重新运行本命令。"
+
+
+def temp_path(path: Path) -> Path:
+    return path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb+") as f:
+        os.fsync(f.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def commit_file(tmp: Path, path: Path, backup: Path | None = None) -> None:
+    """Move a finished temp file onto `path`, keeping the previous file as `backup`."""
+    _fsync(tmp)
+    try:
+        if backup is not None and path.exists():
+            bak_tmp = temp_path(backup)
+            shutil.copy2(path, bak_tmp)
+            _fsync(bak_tmp)
+            os.replace(bak_tmp, backup)
+        os.replace(tmp, path)
+    except PermissionError as exc:
+        tmp.unlink(missing_ok=True)
+        raise LuoshanError(locked_message(path)) from exc
+    _fsync_dir(path.parent)
+
+
+_DXFS = re.compile(rb"<dxfs\b.*?</dxfs>", re.S)
+_SOLID_FILL = re.compile(rb"<patternFill>\s*<bgColor ([^>]*?)/>\s*</patternFill>")
+
+
+def _solid(m: re.Match) -> bytes:
+    # Both colours: Excel reads bgColor for a dxf's solid fill, other readers fgColor.
+    return b'<patternFill patternType="solid"><fgColor ' + m.group(1) + b"/><bgColor " + m.group(1) + b"/></patternFill>"
+
+
+def solidify_dxf_fills(path: Path) -> None:
+    """Give every conditional-format fill an explicit patternType="solid".
+
+    xlsxwriter writes dxf fills as <patternFill><bgColor/></patternFill>; Excel treats that
+    as solid, WPS draws nothing.  Rewrites xl/styles.xml inside the finished file.
+    """
+    with zipfile.ZipFile(path) as z:
+        items = [(info, z.read(info.filename)) for info in z.infolist()]
+    out = path.with_name(path.name + ".solid")
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in items:
+            if info.filename == "xl/styles.xml":
+                data = _DXFS.sub(lambda m: _SOLID_FILL.sub(_solid, m.group(0)), data)
+            z.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+    os.replace(out, path)
+
+
+@contextmanager
+def atomic_workbook(path: Path, backup: Path | None = None, options: dict | None = None,
+                    solid_dxf: bool = False) -> Iterator:
+    """An xlsxwriter Workbook that lands at `path` only when the block finishes."""
+    import xlsxwriter
+
+    path = Path(path)
+    if path.parent and not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path(path)
+    wb = xlsxwriter.Workbook(str(tmp), {**WORKBOOK_OPTIONS, **(options or {})})
+    try:
+        yield wb
+        wb.close()
+        if solid_dxf:
+            solidify_dxf_fills(tmp)
+        commit_file(tmp, path, backup)
+    except BaseException:
+        try:
+            wb.close()
+        except Exception:
+            pass
+        tmp.unlink(missing_ok=True)
+        raise
