@@ -145,6 +145,13 @@ def _msg_too_many_cells(limits: Limits, row: int, col: int) -> str:
     )
 
 
+def _msg_unpacked_too_large(limit: int) -> str:
+    return (
+        f"文件解压后的内容超过 {_fmt_size(limit)}，数据量远超本系统报送表的范围，已拒绝读取。"
+        "请让报送单位删除多余的行列或内容（如图片）后重新保存发送。"
+    )
+
+
 def _msg_cell_too_long(limits: Limits) -> str:
     return (
         f"有单元格的文字超过 {limits.max_cell_chars} 个字符，超出了 Excel 的上限，文件可能已损坏。"
@@ -174,7 +181,7 @@ def inspect_bytes(data: bytes, name: str, limits: Limits = DEFAULT_LIMITS) -> Co
     Raises `RejectedFile` with one of the codes ``empty``, ``too_large``,
     ``encrypted``, ``not_spreadsheet``, ``html_table``, ``corrupt_zip``,
     ``corrupt_xml``, ``zip_bomb``, ``unsafe_xml``, ``too_many_cells``,
-    ``cell_too_long``.
+    ``cell_too_long`` (`inspect_file` adds ``unreadable`` for I/O errors).
 
     A worksheet is rejected as ``too_many_cells`` when its ``<dimension>``
     exceeds ``max_rows`` / ``max_cols`` (even if the rows actually present
@@ -444,8 +451,9 @@ _XML_DANGER = tuple(
 _DANGER_OVERLAP = 2 * len("<!DOCTYPE") - 1
 
 
-def _bomb() -> RejectedFile:
-    return RejectedFile("zip_bomb", MSG_ZIP_BOMB)
+def _bomb(limit: int | None = None) -> RejectedFile:
+    """``limit`` given: a size cap was hit; otherwise the compression ratio is absurd."""
+    return RejectedFile("zip_bomb", MSG_ZIP_BOMB if limit is None else _msg_unpacked_too_large(limit))
 
 
 def _corrupt() -> RejectedFile:
@@ -500,7 +508,7 @@ def _iter_member(
         nonlocal produced, crc
         produced += len(chunk)
         if produced > limits.max_member_bytes:
-            raise _bomb()
+            raise _bomb(limits.max_member_bytes)
         if produced > MiB and produced > limits.max_ratio * max(consumed, 1):
             raise _bomb()
         crc = zlib.crc32(chunk, crc)
@@ -583,7 +591,7 @@ def _open_zip(data: bytes, limits: Limits) -> tuple[zipfile.ZipFile, list[zipfil
 
 
 def _inspect_zip(data: bytes, limits: Limits) -> Container:
-    zf, infos = _open_zip(data, limits)
+    _zf, infos = _open_zip(data, limits)
     spans: dict[str, tuple[int, int]] = {}
     for info in infos:
         spans[info.filename] = _data_span(data, info)
@@ -605,7 +613,7 @@ def _inspect_zip(data: bytes, limits: Limits) -> Container:
         for chunk in _iter_member(data, info, span, limits):
             produced += len(chunk)
             if total + produced > limits.max_total_bytes:
-                raise _bomb()
+                raise _bomb(limits.max_total_bytes)
             if scan:
                 window = tail + chunk
                 if any(p in window for p in _XML_DANGER):

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from luoshan_xl.container import Limits
 from luoshan_xl.errors import LuoshanError, RejectedFile
 from luoshan_xl.roster import Roster
 from luoshan_xl.submission import AccountRecord, MonthlyRecord
@@ -25,6 +26,10 @@ AUDIT_SHEET = "报送记录"
 MONTHLY_COLUMNS = ("期间", "单位名称", "类别", "信息公开发布数量", "门户网站采用数量", "来源文件")
 ACCOUNT_COLUMNS = ("期间", "账号名称", "平台类型", "主办单位", "最后更新日期", "本月更新条数", "报送单位", "来源文件")
 AUDIT_COLUMNS = ("文件名", "SHA-256", "合并时间", "单位", "期间", "结果", "原因")
+
+# The master is ours and large (a province: 10,000 units × 12 months); a unit's form is small.
+MASTER_LIMITS = Limits(max_file_bytes=1 << 30, max_member_bytes=2 << 30, max_total_bytes=4 << 30,
+                       max_rows=5_000_000, max_cols=64)
 
 # result codes (JSON) → what the audit sheet and summary show
 RESULT_LABELS = {
@@ -76,7 +81,7 @@ class MasterWorkbook:
         if not path.exists():
             return cls(path)
         try:
-            book = open_book(path)
+            book = open_book(path, MASTER_LIMITS)
         except RejectedFile as exc:
             raise LuoshanError(f"总表“{path.name}”无法读取：{exc.message}\n"
                                f"可用备份“{backup_path(path).name}”替换后重试。") from exc

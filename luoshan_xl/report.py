@@ -10,6 +10,7 @@ that a caption and header are never separated from their first rows.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from luoshan_xl.xlsxwrite import atomic_workbook
 MM = 1 / 25.4
 MARGINS_MM = {"top": 37, "bottom": 35, "left": 28, "right": 26}
 # Usable page height in points (A4 297 mm less top and bottom margins), with a little slack.
-PAGE_HEIGHT_PT = (297 - MARGINS_MM["top"] - MARGINS_MM["bottom"]) / 25.4 * 72 - 12
+PAGE_HEIGHT_PT = (297 - MARGINS_MM["top"] - MARGINS_MM["bottom"]) / 25.4 * 72 * 0.96
 
 TITLE_FONT = "方正小标宋简体"  # GB/T 9704 title face; charset 134 lets WPS/Excel fall back to 宋体
 BODY_FONT = "仿宋_GB2312"  # falls back to 仿宋
@@ -41,9 +42,10 @@ A2_HEADERS = ("单位名称", "{month}月份采用（条）", "累计采用(条)
 A3_HEADERS = ("名称", "平台类型", "主办单位", "更新日期", "更新频率（条/月）", "备注")
 A1_CAPTIONS = ("（一）各乡镇（街道）政府信息公开发布情况", "（二）各相关部门政府信息公开发布情况")
 A2_CAPTIONS = ("（一）各乡镇（街道）信息采用情况", "（二）县直单位信息采用情况")
-A1_WIDTHS = (30, 26, 16)
-A2_WIDTHS = (26, 18, 18, 16)
-A3_WIDTHS = (20, 11, 17, 9, 10, 13)
+# Column widths in Excel character units (Calibri 11: 7 px); each sheet ≤ 80, the A4 text width.
+A1_WIDTHS = (32, 30, 18)
+A2_WIDTHS = (26, 18, 18, 18)
+A3_WIDTHS = (18, 11, 18, 9, 12, 12)
 
 
 @dataclass
@@ -53,7 +55,7 @@ class SheetLayout:
     kinds: list[str]  # per row: label/blank/title/caption/header/data/note
     heights: list[float]
     header_row: int
-    data_ranges: list[tuple[int, int]]  # (first, last) 0-based rows of each table's data
+    data_ranges: list[tuple[int, int]]  # (first, last) 0-based data rows of each table; last < first if empty
 
 
 def write_report(notice: NoticeTables, path: Path) -> Path:
@@ -121,7 +123,7 @@ def page_breaks(kinds: list[str], heights: list[float], header_row: int, limit: 
     while i < len(kinds):
         if used + heights[i] > limit and i > start:
             b = i
-            while b > start + 1 and not (kinds[b] == "data" and kinds[b - 1] == "data"):
+            while b > start + 1 and not _good_break(kinds, b):
                 b -= 1
             if b <= start + 1:
                 b = i
@@ -131,6 +133,16 @@ def page_breaks(kinds: list[str], heights: list[float], header_row: int, limit: 
         used += heights[i]
         i += 1
     return breaks
+
+
+def _good_break(kinds: list[str], b: int, keep: int = 2) -> bool:
+    """A page may start at row b when b is inside a table's data, with at least `keep` data
+    rows of that table before it (no orphaned header) and from it on (no widow)."""
+    if kinds[b] != "data":
+        return False
+    before = kinds[max(0, b - keep):b]
+    after = kinds[b:b + keep]
+    return before == ["data"] * keep and after == ["data"] * len(after) and len(after) == min(keep, len(kinds) - b)
 
 
 def _setup_print(ws, layout: SheetLayout, last_col: int) -> None:
@@ -146,7 +158,19 @@ def _setup_print(ws, layout: SheetLayout, last_col: int) -> None:
     breaks = page_breaks(layout.kinds, layout.heights, layout.header_row)
     if breaks:
         ws.set_h_pagebreaks(breaks)
-    ws.hide_gridlines(0)
+
+
+def fitted_height(cells: list[tuple[str, float]], font_pt: float = 12) -> float:
+    """Row height (pt) that shows wrapped text in full: lines × line height, at least a data row."""
+    from luoshan_xl.render import display_width
+
+    px_per_unit = 7  # Calibri 11, the default font every app measures column widths by
+    char_px = font_pt * 4 / 3  # a CJK character is as wide as the font size
+    lines = 1
+    for text, width in cells:
+        capacity = max(1.0, (width * px_per_unit - 8) / (char_px / 2))  # in half-width units
+        lines = max(lines, math.ceil(display_width(text) / capacity))
+    return max(ROW_HEIGHTS["data"], lines * font_pt * 1.35 + 6)
 
 
 class _Rows:
@@ -199,8 +223,8 @@ def _write_ranked(wb, name: str, label: str, title: str, captions, headers, widt
             for c, col in enumerate(columns, start=1):
                 _write_number(ws, r, c, row[col], fmt["number"])
         last = len(rows.kinds) - 1
+        data_ranges.append((first, last))
         if last >= first:
-            data_ranges.append((first, last))
             # Units with no data: the whole row grey; a blank month (附件2) grey on its own.
             ws.conditional_format(first, 0, last, ncol - 1, {
                 "type": "formula", "criteria": f'=${col_letter(ncol - 2)}{first + 1}=""', "format": fmt["cf_grey"]})
@@ -232,13 +256,13 @@ def _write_accounts(wb, notice: NoticeTables, fmt) -> SheetLayout:
     r = rows.add("title")
     ws.merge_range(r, 0, r, ncol - 1, notice.a3_title, fmt["title"])
     rows.add("blank")
-    header_row = rows.add("header")
+    header_row = rows.add("header", 54)
     for c, h in enumerate(A3_HEADERS):
         ws.write_string(header_row, c, h, fmt["header"])
     first = len(rows.kinds)
     for _, acc in notice.a3.iterrows():
-        long = len(str(acc["name"])) > 10 or len(acc["remark"]) > 6 or len(acc["host_label"]) > 8
-        r = rows.add("data", 40 if long else None)
+        r = rows.add("data", fitted_height(
+            [(str(acc["name"]), A3_WIDTHS[0]), (acc["host_label"], A3_WIDTHS[2]), (acc["remark"], A3_WIDTHS[5])]))
         ws.write_string(r, 0, str(acc["name"]), fmt["text"])
         ws.write_string(r, 1, str(acc["platform"]), fmt["text"])
         ws.write_string(r, 2, acc["host_label"], fmt["text"])
@@ -253,9 +277,8 @@ def _write_accounts(wb, notice: NoticeTables, fmt) -> SheetLayout:
         else:
             ws.write_blank(r, 5, None, fmt["text"])
     last = len(rows.kinds) - 1
-    data_ranges = []
+    data_ranges = [(first, last)]
     if last >= first:
-        data_ranges.append((first, last))
         ws.conditional_format(first, 0, last, ncol - 1, {
             "type": "formula", "criteria": f'=ISNUMBER(SEARCH("强制关停",$F{first + 1}))',
             "format": fmt["cf_close"], "stop_if_true": True})
@@ -303,8 +326,7 @@ def _write_summary(wb, notice: NoticeTables, fmt) -> None:
         ("连续2次不合格（纳入强制关停）", "、".join(notice.a3[notice.a3["close"]]["name"]) or "无"),
     ]
     for key, value in items:
-        long = isinstance(value, str) and len(value) > 28
-        r = rows.add("data", 22 * (1 + len(value) // 28) if long else None)
+        r = rows.add("data", fitted_height([(key, 26), (str(value), 56)]))
         ws.write_string(r, 0, key, fmt["kv_key"])
         if isinstance(value, int | float):
             ws.write_number(r, 1, value, fmt["kv_val"])
@@ -326,15 +348,15 @@ def _write_charts(wb, notice: NoticeTables, sheets: dict[str, SheetLayout]) -> N
         tables = notice.a1 if name == "附件1" else notice.a2
         cs = wb.add_worksheet(f"{name}图表")
         row = 0
-        for (key, title, value_col), (first, last) in zip(parts, sheets[name].data_ranges, strict=False):
+        for (key, title, value_col), (first, _last) in zip(parts, sheets[name].data_ranges, strict=True):
             n = int(tables[key]["has_data"].sum())
             if n == 0:
                 continue
             _bar_chart(wb, cs, row, title, name, first, first + n - 1, 0, value_col, n)
             row += max(20, n + 4)
     cs = wb.add_worksheet("附件3图表")
-    if sheets["附件3"].data_ranges:
-        first, last = sheets["附件3"].data_ranges[0]
+    first, last = sheets["附件3"].data_ranges[0]
+    if last >= first:
         _bar_chart(wb, cs, 0, f"{notice.month}月份政务新媒体更新条数", "附件3", first, last, 0, 4, last - first + 1)
 
 

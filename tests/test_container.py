@@ -522,8 +522,9 @@ def test_ratio_cap():
 
 
 def test_member_cap():
-    data = zip_of({"xl/workbook.xml": b"<workbook/>", "xl/big.xml": bytes(3 * MiB)})
-    rejected(data, "zip_bomb", limits=Limits(max_member_bytes=2 * MiB))
+    data = zip_of({"xl/workbook.xml": b"<workbook/>", "xl/big.xml": os.urandom(3 * MiB)})
+    exc = rejected(data, "zip_bomb", limits=Limits(max_member_bytes=2 * MiB))
+    assert "超过 2 MB" in exc.message
 
 
 def test_too_many_members():
@@ -780,3 +781,25 @@ def test_ole_builder_is_a_real_compound_file():
     for body in (biff([BOF, EOF]).ljust(5000, b"\0"), biff([BOF, EOF])):
         data = build_ole({"Workbook": body})
         assert CalamineWorkbook.from_filelike(io.BytesIO(data)).sheet_names == []
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        b"<c " * 2_000_000,
+        b"<is>" * 2_000_000,
+        b"<dimension " * 1_000_000,
+        (b"<is>" + b"x" * 40000 + b"<is>") * 150,
+    ],
+    ids=["unclosed-c", "unclosed-is", "unclosed-dimension", "long-unclosed-is"],
+)
+def test_sheet_scan_stays_linear(normal_xlsx, junk):
+    """Malformed markup must not make the regex scans quadratic."""
+    xml = sheet1(normal_xlsx).replace("</sheetData>", "</sheetData>" + junk.decode())
+    data = rezip(normal_xlsx, {"xl/worksheets/sheet1.xml": xml.encode()})
+    start = time.monotonic()
+    try:
+        inspect_bytes(data, "a.xlsx")
+    except RejectedFile as exc:
+        assert CJK.search(exc.message)
+    assert time.monotonic() - start < 4
