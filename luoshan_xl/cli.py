@@ -12,9 +12,12 @@ from pathlib import Path
 
 import click
 
-from luoshan_xl import __version__
+from luoshan_xl import __version__, click_zh
 
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+click_zh.install()
+
+CONTEXT = {"help_option_names": [], "max_content_width": 100}
+HELP = click.help_option("-h", "--help", help="显示本帮助并退出。")
 ROSTER_HELP = "单位名册文件（.xlsx 或 .csv，可用 luoshan-xl roster 导出后修改）；不指定则用内置的罗山县名册。"
 
 
@@ -58,7 +61,8 @@ class LuoshanGroup(click.Group):
 
 
 @click.group(cls=LuoshanGroup, context_settings=CONTEXT)
-@click.version_option(__version__, "-V", "--version", message="luoshan-xl %(version)s")
+@click.version_option(__version__, "-V", "--version", message="luoshan-xl %(version)s", help="显示版本号并退出。")
+@HELP
 def main():
     """luoshan-xl：政府信息公开、门户网站信息采用和政务新媒体月度通报工具。
 
@@ -76,6 +80,7 @@ def main():
 
 
 @main.command(context_settings=CONTEXT)
+@HELP
 @click.option("--output", "-o", "output", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="输出文件夹（不存在会自动创建）。")
 @click.option("--period", callback=_period, help="报送期间，如 2019-08；填入报送表。")
@@ -96,7 +101,7 @@ def template(output, period, per_unit, roster):
         raise click.UsageError("使用 --per-unit 时必须同时指定 --period（如 --period 2019-08）。")
     r = Roster.load(roster)
     n = len(r.units) if per_unit else 0
-    with click.progressbar(length=n, label="生成报送表", file=sys.stderr) as bar:
+    with click.progressbar(length=n, label="生成报送表", file=sys.stderr, hidden=n < 10) as bar:
         result = write_templates(output, r, period=period, per_unit=per_unit, progress=bar.update)
     click.echo(f"已生成空白报送表：{result.blank}")
     if result.per_unit:
@@ -104,6 +109,7 @@ def template(output, period, per_unit, roster):
 
 
 @main.command(context_settings=CONTEXT)
+@HELP
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="导出的名册文件（.xlsx）。")
 @click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), help=ROSTER_HELP)
@@ -123,6 +129,7 @@ def roster(output, roster):
 
 
 @main.command(context_settings=CONTEXT)
+@HELP
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--master", "-m", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="总表文件（.xlsx）；不存在会新建。")
@@ -202,6 +209,7 @@ def _echo_merge(report) -> None:
 
 
 @main.command(context_settings=CONTEXT)
+@HELP
 @click.option("--master", "-m", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="总表文件（luoshan-xl merge 生成）。")
 @click.option("--period", required=True, callback=_period, help="通报期间，如 2019-08；累计从当年 1 月算起。")

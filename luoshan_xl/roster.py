@@ -7,6 +7,7 @@ it with `luoshan-xl roster`, edits it in WPS and passes it back with `--roster`.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import difflib
 import re
 import unicodedata
@@ -233,6 +234,7 @@ class Roster:
         from luoshan_xl.xlsxwrite import atomic_workbook
 
         with atomic_workbook(path) as wb:
+            wb.set_properties({"title": "单位名册", "author": "luoshan-xl", "created": dt.datetime(2019, 1, 1)})
             head = wb.add_format({"bold": True, "bg_color": "#D9D9D9", "pattern": 1, "border": 1, "font_name": "宋体"})
             body = wb.add_format({"border": 1, "font_name": "宋体"})
             ws = wb.add_worksheet(UNITS_SHEET)

@@ -108,9 +108,6 @@ def atomic_workbook(path: Path, backup: Path | None = None, options: dict | None
             solidify_dxf_fills(tmp)
         commit_file(tmp, path, backup)
     except BaseException:
-        try:
-            wb.close()
-        except Exception:
-            pass
+        # xlsxwriter writes the file only in close(): an unfinished workbook is simply dropped.
         tmp.unlink(missing_ok=True)
         raise

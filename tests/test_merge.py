@@ -1,0 +1,353 @@
+"""`luoshan-xl merge`: run the real command, then open the master and assert its rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+import openpyxl
+import pytest
+from conftest import make_form, open_checked, run
+
+from luoshan_xl import master as master_mod
+from luoshan_xl.master import master_lock
+from luoshan_xl.template import write_history
+
+
+def rows(master: Path, sheet: str) -> list[dict]:
+    wb = open_checked(master)
+    ws = wb[sheet]
+    values = list(ws.iter_rows(values_only=True))
+    header = values[0]
+    return [dict(zip(header, r, strict=True)) for r in values[1:]]
+
+
+def monthly(master: Path) -> dict[tuple[str, str], tuple]:
+    return {(r["单位名称"], r["期间"]): (r["信息公开发布数量"], r["门户网站采用数量"]) for r in rows(master, "月度数据")}
+
+
+def merge_json(*args, expect=0) -> list[dict]:
+    result = run("merge", *args, "--json", expect=expect)
+    return json.loads(result.stdout)
+
+
+ACCOUNT = ["罗山县数字化城市管理", "微信公众号", "城市管理局", dt.date(2019, 8, 26), 8]
+
+
+# -- values as clerks type them ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("typed, stored", [
+    (12, 12), (12.0, 12), ("12", 12), ("12条", 12), ("１２", 12), (" 12 ", 12), ("1,234", 1234), (0, 0),
+])
+def test_counts_as_typed(tmp_path, typed, stored):
+    make_form(tmp_path / "in" / "a.xlsx", disclosure=typed, portal=typed)
+    out = merge_json(tmp_path / "in", "--master", tmp_path / "m.xlsx")
+    assert out[0]["result"] == "merged"
+    assert monthly(tmp_path / "m.xlsx") == {("朱堂乡", "2019-08"): (stored, stored)}
+
+
+def test_blank_stays_blank_and_zero_stays_zero(tmp_path):
+    make_form(tmp_path / "in" / "a.xlsx", unit="朱堂乡", disclosure=None, portal=0)
+    merge_json(tmp_path / "in", "--master", tmp_path / "m.xlsx")
+    assert monthly(tmp_path / "m.xlsx") == {("朱堂乡", "2019-08"): (None, 0)}
+
+
+@pytest.mark.parametrize("typed", [
+    dt.date(2019, 8, 26), 43703, "2019/8/26", "2019.8.26", "2019-08-26", "8月26日", "2019年8月26日",
+])
+def test_dates_as_typed(tmp_path, typed):
+    make_form(tmp_path / "in" / "a.xlsx", unit="城市管理局", accounts=[ACCOUNT[:3] + [typed, 8]])
+    merge_json(tmp_path / "in", "--master", tmp_path / "m.xlsx")
+    (acc,) = rows(tmp_path / "m.xlsx", "新媒体账号")
+    assert acc["最后更新日期"] == dt.datetime(2019, 8, 26)
+    assert (acc["账号名称"], acc["平台类型"], acc["主办单位"], acc["本月更新条数"], acc["报送单位"]) == (
+        "罗山县数字化城市管理", "微信公众号", "城市管理局", 8, "城市管理局")
+
+
+@pytest.mark.parametrize("typed", ["2019-08", "2019年8月", "2019.8", "2019/08", dt.date(2019, 8, 1)])
+def test_periods_as_typed(tmp_path, typed):
+    make_form(tmp_path / "in" / "a.xlsx", period=typed)
+    merge_json(tmp_path / "in", "--master", tmp_path / "m.xlsx", "--period", "2019-08")
+    assert list(monthly(tmp_path / "m.xlsx")) == [("朱堂乡", "2019-08")]
+
+
+@pytest.mark.parametrize("typed", ["县城市管理局", "罗山县城市管理局", "城管局", "城市管理局 ", "县 城市管理局\u3000"])
+def test_unit_names_through_the_roster(tmp_path, typed):
+    make_form(tmp_path / "in" / "a.xlsx", unit=typed)
+    out = merge_json(tmp_path / "in", "--master", tmp_path / "m.xlsx")
+    assert out[0]["unit"] == "城市管理局"
+    assert list(monthly(tmp_path / "m.xlsx")) == [("城市管理局", "2019-08")]
+
+
+# -- rejections ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kwargs, cell, code", [
+    ({"disclosure": -3}, "B6", "negative"),
+    ({"disclosure": "-3"}, "B6", "negative"),
+    ({"portal": 1.5}, "B7", "fraction"),
+    ({"portal": "三条"}, "B7", "not_number"),
+    ({"unit": "猪堂乡"}, "B4", "unknown_unit"),
+    ({"unit": None}, "B4", "required"),
+    ({"period": "八月"}, "B5", "bad_period"),
+    ({"accounts": [ACCOUNT[:3] + [dt.date(2019, 9, 1), 8]]}, "D11", "date_outside_period"),
+    ({"accounts": [ACCOUNT[:1] + ["小红书"] + ACCOUNT[2:]]}, "B11", "bad_platform"),
+    ({"accounts": [ACCOUNT[:2] + ["县委宣传部"] + ACCOUNT[3:]]}, "C11", "unknown_unit"),
+    ({"accounts": [ACCOUNT[:4] + [None]]}, "E11", "required"),
+])
+def test_rejections_name_the_cell(tmp_path, kwargs, cell, code):
+    make_form(tmp_path / "in" / "bad.xlsx", **kwargs)
+    out = merge_json(tmp_path / "in", "--master", tmp_path / "m.xlsx", expect=1)
+    assert out[0]["result"] == "rejected"
+    assert [(p["sheet"], p["cell"], p["code"]) for p in out[0]["problems"]] == [("填报表", cell, code)]
+    assert monthly(tmp_path / "m.xlsx") == {}  # nothing merged
+
+
+def test_wrong_period_against_option(tmp_path):
+    make_form(tmp_path / "in" / "a.xlsx", period="2019-07")
+    out = merge_json(tmp_path / "in", "--master", tmp_path / "m.xlsx", "--period", "2019-08", expect=1)
+    (p,) = out[0]["problems"]
+    assert p["code"] == "wrong_period"
+    assert p["message"] == ("报送期间是 2019-07，但本次汇总的是 2019-08。请确认是否发错了月份的报表；"
+                            "如果是 2019-08 的数据，请改正报送期间后重新发送。")
+
+
+def test_unknown_unit_message_suggests(tmp_path):
+    make_form(tmp_path / "in" / "a.xlsx", unit="猪堂乡")
+    result = run("merge", tmp_path / "in", "--master", tmp_path / "m.xlsx", expect=1)
+    assert ("工作表“填报表”，单元格 B4：单位名称“猪堂乡”不在单位名册中，是否是：朱堂乡？"
+            "请按单位名册填写规范名称（可用 luoshan-xl roster 导出名册查看）。") in result.stdout
+
+
+def test_every_problem_of_a_file_is_listed(tmp_path):
+    make_form(tmp_path / "in" / "bad.xlsx", disclosure=-1, portal="x",
+              accounts=[["号一", "小红书", "", "2019-09-30", "5条"], ["号二", "抖音", "", "", -2]])
+    out = merge_json(tmp_path / "in", "--master", tmp_path / "m.xlsx", expect=1)
+    cells = [(p["cell"], p["code"]) for p in out[0]["problems"]]
+    assert cells == [("B6", "negative"), ("B7", "not_number"), ("B11", "bad_platform"),
+                     ("D11", "date_outside_period"), ("E12", "negative")]
+
+
+def test_formula_without_cached_value_is_rejected(tmp_path):
+    path = make_form(tmp_path / "in" / "f.xlsx")
+    wb = openpyxl.load_workbook(path)
+    wb["填报表"]["B6"] = "=10+2"  # openpyxl stores no cached value
+    wb.save(path)
+    out = merge_json(tmp_path / "in", "--master", tmp_path / "m.xlsx", expect=1)
+    (p,) = out[0]["problems"]
+    assert (p["cell"], p["code"]) == ("B6", "formula_no_value")
+    assert "打开此文件" in p["message"]
+
+
+def test_a_rejected_file_changes_nothing_and_others_merge(tmp_path):
+    make_form(tmp_path / "in" / "good.xlsx", unit="朱堂乡", disclosure=5)
+    make_form(tmp_path / "in" / "bad.xlsx", unit="尤店乡", disclosure=-5)
+    out = merge_json(tmp_path / "in", "--master", tmp_path / "m.xlsx", expect=1)
+    assert {o["file"]: o["result"] for o in out} == {"bad.xlsx": "rejected", "good.xlsx": "merged"}
+    assert monthly(tmp_path / "m.xlsx") == {("朱堂乡", "2019-08"): (5, 3)}
+
+
+def test_other_layout_is_rejected_with_the_template_named(tmp_path):
+    wb = openpyxl.Workbook()
+    wb.active.append(["姓名", "年龄"])
+    wb.active.append(["张三", 30])
+    (tmp_path / "in").mkdir()
+    wb.save(tmp_path / "in" / "other.xlsx")
+    out = merge_json(tmp_path / "in", "--master", tmp_path / "m.xlsx", expect=1)
+    (p,) = out[0]["problems"]
+    assert p["code"] == "unknown_layout" and "luoshan-xl template" in p["message"]
+
+
+# -- a re-typed form (no defined names) and bulk history ---------------------------------------------
+
+
+def test_retyped_form_found_by_labels(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Sheet1"
+    ws.append(["月度报送表"])
+    ws.append(["单位名称：", "罗山县朱堂乡"])
+    ws.append(["报送期间", "2019年8月"])
+    ws.append(["本月政府信息公开发布数量（条）", "12条"])
+    ws.append(["本月门户网站信息采用数量", 3])
+    ws.append([])
+    ws.append(["名称", "平台类型", "主办单位", "更新日期", "本月更新条数"])
+    ws.append(["朱堂发布", "微信", "", "2019/8/20", 15])
+    (tmp_path / "in").mkdir()
+    wb.save(tmp_path / "in" / "retyped.xlsx")
+    out = merge_json(tmp_path / "in", "--master", tmp_path / "m.xlsx")
+    assert out[0]["result"] == "merged"
+    assert monthly(tmp_path / "m.xlsx") == {("朱堂乡", "2019-08"): (12, 3)}
+    (acc,) = rows(tmp_path / "m.xlsx", "新媒体账号")
+    assert (acc["账号名称"], acc["平台类型"], acc["主办单位"], acc["本月更新条数"]) == ("朱堂发布", "微信公众号", "朱堂乡", 15)
+
+
+def test_bulk_history_merges_like_forms(tmp_path):
+    write_history(tmp_path / "in" / "history.xlsx", [
+        ("2019-01", "朱堂乡", 10, 2), ("2019-02", "朱堂乡", 11, None), ("2019-01", "县法院", None, 4)])
+    out = merge_json(tmp_path / "in", "--master", tmp_path / "m.xlsx")
+    assert out[0]["result"] == "merged" and out[0]["period"] == "2019-01～2019-02"
+    assert monthly(tmp_path / "m.xlsx") == {
+        ("朱堂乡", "2019-01"): (10, 2), ("朱堂乡", "2019-02"): (11, None), ("法院", "2019-01"): (None, 4)}
+
+
+def test_bulk_history_problems_name_rows(tmp_path):
+    write_history(tmp_path / "in" / "history.xlsx", [("2019-01", "朱堂乡", 10, 2), ("2019-13", "某某局", -1, 2)])
+    out = merge_json(tmp_path / "in", "--master", tmp_path / "m.xlsx", expect=1)
+    assert [(p["cell"], p["code"]) for p in out[0]["problems"]] == [
+        ("A3", "bad_period"), ("B3", "unknown_unit"), ("C3", "negative")]
+
+
+# -- resubmission, duplicates, conflicts -------------------------------------------------------------------
+
+
+def test_identical_file_again_is_a_duplicate(tmp_path):
+    make_form(tmp_path / "in" / "a.xlsx")
+    merge_json(tmp_path / "in", "--master", tmp_path / "m.xlsx")
+    out = merge_json(tmp_path / "in", "--master", tmp_path / "m.xlsx")
+    assert out[0]["result"] == "duplicate" and out[0]["unit"] == "朱堂乡"
+    assert len(rows(tmp_path / "m.xlsx", "月度数据")) == 1
+    assert [a["结果"] for a in rows(tmp_path / "m.xlsx", "报送记录")] == ["已合并", "重复"]
+
+
+def test_later_form_replaces_and_old_values_stay_in_audit(tmp_path):
+    make_form(tmp_path / "in1" / "a.xlsx", disclosure=12, accounts=[["旧账号", "抖音", "", "2019-08-02", 4]])
+    merge_json(tmp_path / "in1", "--master", tmp_path / "m.xlsx")
+    make_form(tmp_path / "in2" / "a-修改.xlsx", disclosure=15)
+    out = merge_json(tmp_path / "in2", "--master", tmp_path / "m.xlsx")
+    assert out[0]["result"] == "replaced"
+    assert monthly(tmp_path / "m.xlsx") == {("朱堂乡", "2019-08"): (15, 3)}
+    assert rows(tmp_path / "m.xlsx", "新媒体账号") == []
+    audit = rows(tmp_path / "m.xlsx", "报送记录")
+    assert [a["结果"] for a in audit] == ["已合并", "已替换"]
+    assert "信息公开发布 12" in audit[1]["原因"] and "旧账号/抖音/朱堂乡/2019-08-02/4条" in audit[1]["原因"]
+    assert open_checked(tmp_path / "m.备份.xlsx")  # the previous master is kept
+
+
+def test_two_forms_from_one_unit_in_one_run_conflict(tmp_path):
+    make_form(tmp_path / "in" / "a.xlsx", disclosure=12)
+    make_form(tmp_path / "in" / "b.xlsx", disclosure=13)
+    out = merge_json(tmp_path / "in", "--master", tmp_path / "m.xlsx", expect=1)
+    assert [(o["file"], o["result"]) for o in out] == [("a.xlsx", "conflict"), ("b.xlsx", "conflict")]
+    assert "b.xlsx" in out[0]["problems"][0]["message"]
+    assert monthly(tmp_path / "m.xlsx") == {}
+
+
+def test_prefer_newest_resolves_a_conflict(tmp_path):
+    old = make_form(tmp_path / "in" / "a.xlsx", disclosure=12)
+    new = make_form(tmp_path / "in" / "b.xlsx", disclosure=13)
+    os.utime(old, (1_500_000_000, 1_500_000_000))
+    os.utime(new, (1_600_000_000, 1_600_000_000))
+    out = merge_json(tmp_path / "in", "--master", tmp_path / "m.xlsx", "--prefer", "newest")
+    assert [(o["file"], o["result"]) for o in out] == [("a.xlsx", "skipped"), ("b.xlsx", "merged")]
+    assert monthly(tmp_path / "m.xlsx") == {("朱堂乡", "2019-08"): (13, 3)}
+
+
+# -- inputs, output, options ------------------------------------------------------------------------------------
+
+
+def test_skips_lock_hidden_and_non_spreadsheets(tmp_path):
+    inbox = tmp_path / "in"
+    make_form(inbox / "sub" / "a.xlsx")
+    (inbox / "~$a.xlsx").write_bytes(b"lock")
+    (inbox / ".hidden.xlsx").write_bytes(b"x")
+    (inbox / "说明.txt").write_text("hello", encoding="utf-8")
+    out = merge_json(inbox, "--master", tmp_path / "m.xlsx")
+    assert {o["file"]: o["result"] for o in out} == {
+        "sub/a.xlsx": "merged", "~$a.xlsx": "skipped", ".hidden.xlsx": "skipped", "说明.txt": "skipped"}
+
+
+def test_json_shape(tmp_path):
+    make_form(tmp_path / "in" / "a.xlsx", disclosure=-1)
+    (o,) = merge_json(tmp_path / "in", "--master", tmp_path / "m.xlsx", expect=1)
+    assert set(o) == {"file", "unit", "period", "result", "problems"}
+    assert set(o["problems"][0]) == {"sheet", "cell", "code", "message"}
+
+
+def test_dry_run_writes_nothing(tmp_path):
+    make_form(tmp_path / "in" / "a.xlsx")
+    result = run("merge", tmp_path / "in", "--master", tmp_path / "m.xlsx", "--dry-run")
+    assert "试运行：总表未改动" in result.stdout
+    assert not (tmp_path / "m.xlsx").exists()
+
+
+def test_summary_table_and_missing_units(tmp_path):
+    make_form(tmp_path / "in" / "a.xlsx", unit="朱堂乡")
+    result = run("merge", tmp_path / "in", "--master", tmp_path / "m.xlsx")
+    assert "| a.xlsx | 朱堂乡 | 2019-08 | 已合并 |" in result.stdout
+    assert "2019-08 未报送名单（71 个单位）：宝城街道、庙仙乡" in result.stdout
+    assert "朱堂乡" not in result.stdout.split("未报送名单")[1]
+
+
+def test_receipts_for_rejected_files(tmp_path):
+    make_form(tmp_path / "in" / "2019-08_朱堂乡.xlsx", disclosure=-1)
+    run("merge", tmp_path / "in", "--master", tmp_path / "m.xlsx", "--receipts", tmp_path / "回执", expect=1)
+    receipt = tmp_path / "回执" / "回执_2019-08_朱堂乡.xlsx"
+    ws = open_checked(receipt)["回执"]
+    assert ws["A1"].value == "报送表退回回执"
+    assert ws["A2"].value == "文件：2019-08_朱堂乡.xlsx"
+    assert [c.value for c in ws[6]] == [1, "填报表", "B6",
+                                       "本月政府信息公开发布数量（条）：“-1”是负数，请填写大于或等于 0 的整数。"]
+
+
+def test_missing_input_is_a_usage_error(tmp_path):
+    result = run("merge", tmp_path / "nope", "--master", tmp_path / "m.xlsx", expect=2)
+    assert "找不到" in result.stderr
+
+
+# -- the master is never half-written ------------------------------------------------------------------------------
+
+
+def test_merge_refused_while_another_holds_the_lock(tmp_path):
+    make_form(tmp_path / "in" / "a.xlsx")
+    with master_lock(tmp_path / "m.xlsx"):
+        result = run("merge", tmp_path / "in", "--master", tmp_path / "m.xlsx", expect=1)
+    assert "另一个 luoshan-xl 命令正在写入总表“m.xlsx”" in result.stderr
+    assert not (tmp_path / "m.xlsx").exists()
+
+
+def test_master_open_in_office_is_refused(tmp_path):
+    make_form(tmp_path / "in" / "a.xlsx")
+    (tmp_path / "~$m.xlsx").write_bytes(b"owner")
+    result = run("merge", tmp_path / "in", "--master", tmp_path / "m.xlsx", expect=1)
+    assert "正在 WPS 或 Excel 中打开" in result.stderr and "请先关闭总表" in result.stderr
+
+
+def test_interrupted_write_keeps_the_previous_master(tmp_path, monkeypatch):
+    make_form(tmp_path / "in1" / "a.xlsx", unit="朱堂乡")
+    merge_json(tmp_path / "in1", "--master", tmp_path / "m.xlsx")
+    before = (tmp_path / "m.xlsx").read_bytes()
+    make_form(tmp_path / "in2" / "b.xlsx", unit="尤店乡")
+
+    def boom(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(master_mod, "_write_sheet", boom)
+    result = run("merge", tmp_path / "in2", "--master", tmp_path / "m.xlsx", expect=1)
+    assert "No space left on device" in result.stderr
+    assert (tmp_path / "m.xlsx").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".m.xlsx.lock", "in1", "in2", "m.xlsx"]
+
+
+def test_rename_blocked_by_windows_lock(tmp_path, monkeypatch):
+    make_form(tmp_path / "in" / "a.xlsx")
+    from luoshan_xl import xlsxwrite
+
+    def locked(src, dst):
+        raise PermissionError(13, "Permission denied", str(dst))
+
+    monkeypatch.setattr(xlsxwrite.os, "replace", locked)
+    result = run("merge", tmp_path / "in", "--master", tmp_path / "m.xlsx", expect=1)
+    assert "文件“m.xlsx”正被 WPS 或 Excel 打开" in result.stderr and "请先关闭该文件" in result.stderr
+    assert not (tmp_path / "m.xlsx").exists()
+    assert not [p for p in tmp_path.iterdir() if ".tmp" in p.name]
+
+
+def test_not_a_master_is_refused(tmp_path):
+    make_form(tmp_path / "in" / "a.xlsx")
+    other = make_form(tmp_path / "other.xlsx")
+    result = run("merge", tmp_path / "in", "--master", other, expect=1)
+    assert "不是 luoshan-xl 的总表" in result.stderr
