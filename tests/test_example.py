@@ -55,8 +55,11 @@ def block(ws, caption: str | None, header: list[str]) -> list[list[str]]:
     return out
 
 
-def same_unit(a: str, b: str, roster=Roster.default()) -> bool:
-    return roster.match(a) is not None and roster.match(a) == roster.match(b)
+ROSTER = Roster.default()
+
+
+def same_unit(a: str, b: str) -> bool:
+    return ROSTER.match(a) is not None and ROSTER.match(a) == ROSTER.match(b)
 
 
 @pytest.mark.parametrize("sheet, caption, seed_file", [
