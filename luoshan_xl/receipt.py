@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
+from luoshan_xl.template import safe_filename
 from luoshan_xl.xlsxwrite import atomic_workbook
 
 MM = 1 / 25.4
 
 
 def receipt_path(receipts_dir: Path, file: str) -> Path:
-    stem = re.sub(r'[\\/:*?"<>|]+', "_", Path(file).stem)
-    return Path(receipts_dir) / f"回执_{stem}.xlsx"
+    return Path(receipts_dir) / f"回执_{safe_filename(Path(file).stem)}.xlsx"
 
 
 def write_receipt(receipts_dir: Path, outcome, stamp: str) -> Path:

@@ -38,7 +38,7 @@ def fold(text: object) -> str:
     while changed:
         changed = False
         for prefix in _PREFIXES:
-            if s.startswith(prefix) and len(s) > len(prefix):
+            if s.startswith(prefix) and len(s) >= len(prefix) + 2:  # never strip a name to one character
                 s = s[len(prefix):]
                 changed = True
     return s
@@ -109,7 +109,8 @@ class Roster:
     def taking_part(self, assessment: str) -> list[Unit]:
         """Units in an assessment ('disclosure' 附件1 or 'portal' 附件2), in that assessment's order."""
         attr = "disclosure_order" if assessment == "disclosure" else "portal_order"
-        return sorted((u for u in self.units if getattr(u, attr) is not None), key=lambda u: getattr(u, attr))
+        return sorted((u for u in self.units if getattr(u, attr) is not None),
+                      key=lambda u: (CATEGORIES.index(u.category) if u.category in CATEGORIES else 2, getattr(u, attr)))
 
     def is_registered(self, name: str, platform: str) -> bool:
         return any(fold(a.name) == fold(name) and a.platform == platform for a in self.registered)
@@ -150,21 +151,23 @@ class Roster:
     @classmethod
     def from_rows(cls, unit_rows: list[list], account_rows: list[list], source: str) -> Roster:
         problems: list[str] = []
-        unit_rows = [r for r in unit_rows if any(_cell(c) for c in r)]
-        if not unit_rows:
+        # (Excel row number, cells): blank rows are skipped but keep the numbering of the rows after them.
+        numbered = [(i, r) for i, r in enumerate(unit_rows, start=1) if any(_cell(c) for c in r)]
+        if not numbered:
             raise LuoshanError(f"单位名册“{source}”的“{UNITS_SHEET}”工作表是空的。")
-        header = [_cell(c) for c in unit_rows[0]]
+        header_row, header_cells = numbered[0]
+        header = [_cell(c) for c in header_cells]
         col = {}
         for name in UNIT_COLUMNS:
             if name not in header:
-                problems.append(f"第1行缺少列“{name}”")
+                problems.append(f"第{header_row}行缺少列“{name}”")
             else:
                 col[name] = header.index(name)
         if problems:
             raise LuoshanError(_roster_error(source, problems, "表头应为：" + "、".join(UNIT_COLUMNS)))
         units: list[Unit] = []
         seen: dict[str, int] = {}
-        for excel_row, row in enumerate(unit_rows[1:], start=2):
+        for excel_row, row in numbered[1:]:
             def get(name: str, row: list = row) -> str:
                 i = col[name]
                 return _cell(row[i]) if i < len(row) else ""
@@ -185,7 +188,7 @@ class Roster:
                     continue
                 try:
                     value = float(unicodedata.normalize("NFKC", raw))
-                    if value != int(value) or value < 0:
+                    if value != int(value) or value < 1:
                         raise ValueError
                     numbers[key] = int(value)
                 except ValueError:
@@ -194,7 +197,7 @@ class Roster:
             aliases = tuple(a.strip() for a in _ALIAS_SPLIT.split(get("别名")) if a.strip())
             for key in (name, *aliases):
                 k = fold(key)
-                if k in seen:
+                if k in seen and seen[k] != excel_row:
                     problems.append(f"{where}（{name}）：名称或别名“{key}”与第{seen[k]}行重复")
                 else:
                     seen[k] = excel_row
@@ -202,22 +205,23 @@ class Roster:
                 Unit(
                     name=name,
                     category=category,
-                    order=numbers["序号"] if numbers["序号"] is not None else excel_row - 1,
+                    order=numbers["序号"] if numbers["序号"] is not None else excel_row,
                     disclosure_order=numbers["附件1序号"],
                     portal_order=numbers["附件2序号"],
                     aliases=aliases,
                 )
             )
         registered: list[RegisteredAccount] = []
-        account_rows = [r for r in account_rows if any(_cell(c) for c in r)]
-        if account_rows:
-            header = [_cell(c) for c in account_rows[0]]
+        accounts = [(i, r) for i, r in enumerate(account_rows, start=1) if any(_cell(c) for c in r)]
+        if accounts:
+            header_row, header_cells = accounts[0]
+            header = [_cell(c) for c in header_cells]
             missing = [c for c in ACCOUNT_COLUMNS if c not in header]
             if missing:
-                problems.append(f"“{ACCOUNTS_SHEET}”工作表第1行缺少列：" + "、".join(missing))
+                problems.append(f"“{ACCOUNTS_SHEET}”工作表第{header_row}行缺少列：" + "、".join(missing))
             else:
                 idx = [header.index(c) for c in ACCOUNT_COLUMNS]
-                for excel_row, row in enumerate(account_rows[1:], start=2):
+                for excel_row, row in accounts[1:]:
                     vals = [_cell(row[i]) if i < len(row) else "" for i in idx]
                     if not vals[0]:
                         problems.append(f"“{ACCOUNTS_SHEET}”第{excel_row}行：账号名称为空")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,8 +26,13 @@ class TemplateResult:
     per_unit: list[Path]
 
 
+def safe_filename(text: str) -> str:
+    """A file name Windows can create: no \\ / : * ? " < > | and no trailing dots or spaces."""
+    return re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "_", text).rstrip(". ") or "_"
+
+
 def per_unit_filename(period: str, unit_name: str) -> str:
-    return f"{period}_{unit_name}.xlsx"
+    return safe_filename(f"{period}_{unit_name}") + ".xlsx"
 
 
 def write_templates(out_dir: Path, roster: Roster, period: str | None = None, per_unit: bool = False,
