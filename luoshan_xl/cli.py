@@ -43,6 +43,9 @@ class LuoshanGroup(click.Group):
         except LuoshanError as exc:
             click.echo(f"错误：{exc.message}", err=True)
             ctx.exit(exc.exit_code)
+        except BrokenPipeError:  # output piped into `head` or a closed pager
+            sys.stderr.close()
+            ctx.exit(0)
         except PermissionError as exc:
             name = Path(exc.filename).name if exc.filename else "文件"
             click.echo(f"错误：无法写入或读取“{name}”：文件被占用或没有权限。如果它正在 WPS 或 Excel 中打开，"
@@ -252,6 +255,56 @@ def rank(master, period, output, min_weekly, roster):
         click.echo("不合格账号：" + "、".join(f"{a}（{h}）" for a, h in zip(fails["name"], fails["host_label"],
                                                                         strict=True)))
     click.echo(f"已生成通报附件：{output}")
+
+
+def _date(ctx, param, value):
+    if value is None:
+        return None
+    from luoshan_xl.values import BadValue, parse_date
+
+    try:
+        return parse_date(value, None)
+    except BadValue as exc:
+        raise click.BadParameter(exc.message) from exc
+
+
+@main.command(context_settings=CONTEXT)
+@HELP
+@click.option("--master", "-m", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="总表文件。")
+@click.option("--period", required=True, callback=_period, help="期间，如 2019-08。")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="另存一份可打印的报送情况表（.xlsx）。")
+@click.option("--reminder", is_flag=True, help="输出可直接发微信或邮件的催报通知。")
+@click.option("--deadline", callback=_date, help="催报通知中的截止日期，如 2019-09-05。")
+@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), help=ROSTER_HELP)
+def status(master, period, output, reminder, deadline, roster):
+    """查看某月谁已报送、谁未报送，并生成催报通知。
+
+    \b
+    示例：
+      luoshan-xl status --master 总表.xlsx --period 2019-08
+      luoshan-xl status --master 总表.xlsx --period 2019-08 --reminder --deadline 2019-09-05
+      luoshan-xl status --master 总表.xlsx --period 2019-08 --output 报送情况.xlsx
+    """
+    from luoshan_xl.master import MasterWorkbook
+    from luoshan_xl.render import table
+    from luoshan_xl.roster import Roster
+    from luoshan_xl.status import MISSING, RETURNED, SUBMITTED, build_status, reminder_text, write_status_xlsx
+
+    r = Roster.load(roster)
+    report = build_status(MasterWorkbook.load(master, r), r, period)
+    if reminder:
+        click.echo(reminder_text(report, deadline))
+        return
+    order = {RETURNED: 0, MISSING: 1, SUBMITTED: 2}
+    rows = sorted(report.rows, key=lambda x: order[x.state])
+    click.echo(table(["单位", "状态", "文件", "合并时间"], [[x.unit, x.state, x.file, x.time] for x in rows]))
+    click.echo(f"{period}：已报送 {len(report.of(SUBMITTED))}，未报送 {len(report.of(MISSING))}，"
+               f"退回待重报 {len(report.of(RETURNED))}（共 {len(report.rows)} 个单位）。")
+    if output:
+        write_status_xlsx(report, output)
+        click.echo(f"已生成报送情况表：{output}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -67,6 +67,9 @@ class Submission:
     records: list[MonthlyRecord] = field(default_factory=list)
     accounts: list[AccountRecord] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # What a rejected form says it is (when readable), so the summary and 报送情况 can name it.
+    claimed_unit: str | None = None
+    claimed_period: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -81,13 +84,13 @@ class Submission:
         units = {r.unit for r in self.records}
         if len(units) == 1:
             return next(iter(units))
-        return f"（{len(units)}个单位）" if units else None
+        return f"（{len(units)}个单位）" if units else self.claimed_unit
 
     @property
     def period(self) -> str | None:
         periods = sorted({r.period for r in self.records})
         if not periods:
-            return None
+            return self.claimed_period
         return periods[0] if len(periods) == 1 else f"{periods[0]}～{periods[-1]}"
 
 
@@ -253,6 +256,8 @@ def _read_form(book: Book, loc: _Located, sub: Submission, roster: Roster, expec
 
     unit = values.get("unit_name")
     period = values.get("period")
+    sub.claimed_unit = unit if isinstance(unit, str) else None
+    sub.claimed_period = period if isinstance(period, str) else None
     if period and expected_period and period != expected_period:
         problem(loc.fields.get("period"), "wrong_period",
                 f"报送期间是 {period}，但本次汇总的是 {expected_period}。请确认是否发错了月份的报表；"
