@@ -157,22 +157,42 @@ def merge(inputs, master, period, prefer, receipts, dry_run, as_json, roster):
       luoshan-xl merge 收件夹 --master 总表.xlsx
       luoshan-xl merge 收件夹 --master 总表.xlsx --period 2019-08 --receipts 回执
     """
-    from luoshan_xl.merge import collect_inputs
     from luoshan_xl.merge import merge as run_merge
     from luoshan_xl.roster import Roster
 
     r = Roster.load(roster)
-    files, _ = collect_inputs(list(inputs))
-    show_bar = not as_json and len(files) > 10
-    with click.progressbar(length=len(files), label="读取报送表", file=sys.stderr,
-                           hidden=not show_bar) as bar:
+    with _Progress("读取报送表", hidden=as_json) as progress:
         report = run_merge(list(inputs), master, r, period=period, prefer=prefer, dry_run=dry_run,
-                           receipts_dir=receipts, progress=bar.update)
+                           receipts_dir=receipts, progress=progress)
     if as_json:
         click.echo(json.dumps([o.as_json() for o in report.outcomes], ensure_ascii=False, indent=1))
     else:
         _echo_merge(report)
     sys.exit(report.exit_code)
+
+
+class _Progress:
+    """A progress bar on stderr, shown once a run has more than a few files to read."""
+
+    def __init__(self, label: str, hidden: bool = False, threshold: int = 10):
+        self.label, self.hidden, self.threshold = label, hidden, threshold
+        self.bar = None
+
+    def __enter__(self):
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.hidden or total <= self.threshold:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.bar.pos)
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+        return False
 
 
 def _echo_merge(report) -> None:

@@ -136,7 +136,7 @@ class MasterWorkbook:
             head = wb.add_format({"bold": True, "bg_color": "#D9E1F2", "pattern": 1, "border": 1})
             date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
             monthly = sorted(self.monthly, key=lambda m: (m.period, m.unit))
-            _write_sheet(wb, MONTHLY_SHEET, MONTHLY_COLUMNS, head, date_fmt, (6, 10, 24, 10, 18, 18, 36),
+            _write_sheet(wb, MONTHLY_SHEET, MONTHLY_COLUMNS, head, date_fmt, (10, 24, 10, 20, 20, 36),
                          ((m.period, m.unit, m.category, m.disclosure, m.portal, m.source) for m in monthly),
                          len(monthly))
             accounts = sorted(self.accounts, key=lambda a: (a.period, a.reporter, a.name))

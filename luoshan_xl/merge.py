@@ -7,11 +7,14 @@ the master is written atomically (or not at all with `dry_run`).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from luoshan_xl import intake
 from luoshan_xl.errors import LuoshanError, Problem
 from luoshan_xl.master import AuditRow, MasterWorkbook, check_not_open, master_lock
 from luoshan_xl.roster import Roster
@@ -55,10 +58,12 @@ class MergeReport:
         return sum(1 for o in self.outcomes if o.result == result)
 
 
-def collect_inputs(inputs: list[Path]) -> tuple[list[tuple[Path, str]], list[FileOutcome]]:
-    """Files to read (path, display name) and the ones skipped, from files and folders (recursive)."""
+def collect_inputs(inputs: list[Path], scratch: Path | None = None
+                   ) -> tuple[list[tuple[Path, str]], list[FileOutcome]]:
+    """Files to read (path, display name) and the ones skipped or rejected, from files and folders
+    (recursive).  Emails and zip archives are opened into `scratch`; without it they are listed as is."""
     files: list[tuple[Path, str]] = []
-    skipped: list[FileOutcome] = []
+    others: list[FileOutcome] = []
     seen: set[Path] = set()
     for item in inputs:
         item = Path(item)
@@ -77,10 +82,21 @@ def collect_inputs(inputs: list[Path]) -> tuple[list[tuple[Path, str]], list[Fil
             seen.add(resolved)
             reason = _skip_reason(p, p.relative_to(base))
             if reason:
-                skipped.append(FileOutcome(rel, None, None, "skipped", note=reason))
+                others.append(FileOutcome(rel, None, None, "skipped", note=reason))
+            elif intake.is_container(p) and scratch is not None:
+                try:
+                    found, skipped = intake.expand(p, rel, scratch)
+                except intake.IntakeError as exc:
+                    others.append(FileOutcome(rel, None, None, "rejected",
+                                              [Problem(rel, None, None, "bad_archive", exc.message)]))
+                    continue
+                for x in found:
+                    intake.set_mtime(x.path, x.mtime)
+                    files.append((x.path, x.display))
+                others += [FileOutcome(d, None, None, "skipped", note=why) for d, why in skipped]
             else:
                 files.append((p, rel))
-    return files, skipped
+    return files, others
 
 
 def _skip_reason(path: Path, rel: Path) -> str | None:
@@ -89,7 +105,7 @@ def _skip_reason(path: Path, rel: Path) -> str | None:
         return "Office 临时锁定文件（有人正打开原文件），已跳过"
     if any(part.startswith(".") for part in rel.parts):
         return "隐藏文件，已跳过"
-    if path.suffix.lower() not in SPREADSHEET_SUFFIXES:
+    if path.suffix.lower() not in SPREADSHEET_SUFFIXES and not intake.is_container(path):
         return "不是电子表格文件，已跳过"
     return None
 
@@ -97,22 +113,21 @@ def _skip_reason(path: Path, rel: Path) -> str | None:
 def merge(inputs: list[Path], master_path: Path, roster: Roster, period: str | None = None,
           prefer: str | None = None, dry_run: bool = False, receipts_dir: Path | None = None,
           progress=None, now: dt.datetime | None = None) -> MergeReport:
+    """Merge `inputs` into the master.  `progress(done, total)` is called as files are read."""
     master_path = Path(master_path)
-    files, skipped = collect_inputs(inputs)
-    if master_path.resolve() in {p.resolve() for p, _ in files}:
-        files = [(p, d) for p, d in files if p.resolve() != master_path.resolve()]
     now = now or dt.datetime.now()
     stamp = now.strftime("%Y-%m-%d %H:%M:%S")
     if not dry_run:
         check_not_open(master_path)
-    lock = master_lock(master_path) if not dry_run else _no_lock()
-    with lock:
+    with tempfile.TemporaryDirectory(prefix="luoshan-xl-") as scratch, \
+            (master_lock(master_path) if not dry_run else contextlib.nullcontext()):
+        files, others = collect_inputs(inputs, Path(scratch))
+        files = [(p, d) for p, d in files if p.resolve() != master_path.resolve()]
         master = MasterWorkbook.load(master_path, roster)
-        known = master.merged_shas()
-        outcomes, accepted = _read_all(files, roster, period, known, progress)
+        outcomes, accepted = _read_all(files, roster, period, master.merged_shas(), progress)
         _resolve_conflicts(accepted, outcomes, prefer)
         audit = _apply(master, accepted, outcomes, stamp)
-        for o in outcomes:
+        for o in outcomes + [o for o in others if o.result == "rejected"]:
             if o.result in ("rejected", "conflict", "duplicate", "skipped"):
                 audit.append(AuditRow(o.file, o.sha256, stamp, o.unit or "", o.period or "", o.result,
                                       _reason(o)))
@@ -126,19 +141,11 @@ def merge(inputs: list[Path], master_path: Path, roster: Roster, period: str | N
     if receipts_dir is not None and not dry_run:
         from luoshan_xl.receipt import write_receipt
 
-        for o in outcomes:
+        for o in outcomes + others:
             if o.result == "rejected":
                 receipts.append(write_receipt(Path(receipts_dir), o, stamp))
     missing = _missing_units(master, roster, report_period, accepted if dry_run else {})
-    return MergeReport(master_path, outcomes + skipped, report_period, missing, dry_run, receipts)
-
-
-class _no_lock:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
+    return MergeReport(master_path, outcomes + others, report_period, missing, dry_run, receipts)
 
 
 def _read_all(files, roster, period, known, progress):
@@ -166,7 +173,7 @@ def _read_all(files, roster, period, known, progress):
                 accepted[display] = sub
             outcomes.append(o)
         if progress:
-            progress(1)
+            progress(len(outcomes), len(files))
     return outcomes, accepted
 
 

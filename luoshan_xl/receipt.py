@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from luoshan_xl.template import safe_filename
-from luoshan_xl.xlsxwrite import atomic_workbook
+from luoshan_xl.xlsxwrite import atomic_workbook, fitted_height
 
 MM = 1 / 25.4
 
@@ -29,9 +29,12 @@ def write_receipt(receipts_dir: Path, outcome, stamp: str) -> Path:
         ws.set_column(3, 3, 70)
         ws.merge_range(0, 0, 0, 3, "报送表退回回执", title)
         ws.set_row(0, 32)
-        ws.merge_range(1, 0, 1, 3, f"文件：{outcome.file}", wb.add_format(base))
-        ws.merge_range(2, 0, 2, 3, f"检查时间：{stamp}。此文件未被合并，请按下列问题逐项改正后重新发送。",
-                       wb.add_format(base))
+        text_fmt = wb.add_format(base)
+        for r, text in ((1, f"文件：{outcome.file}"),
+                        (2, f"检查时间：{stamp}。此文件未被合并，请按下列问题逐项改正后重新发送。")):
+            ws.merge_range(r, 0, r, 3, text, text_fmt)
+            ws.set_row(r, fitted_height([(text, 98)], font_pt=11, minimum=20))
+        ws.set_row(4, 22)
         for c, text in enumerate(("序号", "工作表", "单元格", "问题及改正方法")):
             ws.write_string(4, c, text, head)
         for i, p in enumerate(outcome.problems, start=1):
@@ -40,6 +43,7 @@ def write_receipt(receipts_dir: Path, outcome, stamp: str) -> Path:
             ws.write_string(r, 1, p.sheet or "", cell)
             ws.write_string(r, 2, p.cell or "", cell)
             ws.write_string(r, 3, p.message, cell)
+            ws.set_row(r, fitted_height([(p.message, 70), (p.sheet or "", 12)], font_pt=11, minimum=20))
         ws.set_paper(9)
         ws.set_portrait()
         ws.fit_to_pages(1, 0)

@@ -19,7 +19,7 @@ import pandas as pd
 from luoshan_xl.cells import a1, col_letter, quote_sheet
 from luoshan_xl.notice import NoticeTables
 from luoshan_xl.ranking import FAIL
-from luoshan_xl.xlsxwrite import atomic_workbook
+from luoshan_xl.xlsxwrite import atomic_workbook, fitted_height
 
 MM = 1 / 25.4
 MARGINS_MM = {"top": 37, "bottom": 35, "left": 28, "right": 26}
@@ -32,6 +32,7 @@ LABEL_FONT = "黑体"
 GB2312 = 134
 
 ROW_HEIGHTS = {"label": 24, "blank": 12, "title": 64, "caption": 28, "header": 36, "data": 22, "note": 36}
+MAX_BARS = 52  # bars in one chart; it must fit one A4 page (a chart cannot break across pages)
 GREY = "#D9D9D9"
 FAIL_FILL = "#FFC7CE"
 FAIL_TEXT = "#9C0006"
@@ -45,7 +46,7 @@ A2_CAPTIONS = ("（一）各乡镇（街道）信息采用情况", "（二）县
 # Column widths in Excel character units (Calibri 11: 7 px); each sheet ≤ 80, the A4 text width.
 A1_WIDTHS = (32, 30, 18)
 A2_WIDTHS = (26, 18, 18, 18)
-A3_WIDTHS = (18, 11, 18, 9, 12, 12)
+A3_WIDTHS = (17, 11, 20, 9, 13, 10)
 
 
 @dataclass
@@ -160,19 +161,6 @@ def _setup_print(ws, layout: SheetLayout, last_col: int) -> None:
         ws.set_h_pagebreaks(breaks)
 
 
-def fitted_height(cells: list[tuple[str, float]], font_pt: float = 12) -> float:
-    """Row height (pt) that shows wrapped text in full: lines × line height, at least a data row."""
-    from luoshan_xl.render import display_width
-
-    px_per_unit = 7  # Calibri 11, the default font every app measures column widths by
-    char_px = font_pt * 4 / 3  # a CJK character is as wide as the font size
-    lines = 1
-    for text, width in cells:
-        capacity = max(1.0, (width * px_per_unit - 8) / (char_px / 2))  # in half-width units
-        lines = max(lines, math.ceil(display_width(text) / capacity))
-    return max(ROW_HEIGHTS["data"], lines * font_pt * 1.35 + 6)
-
-
 class _Rows:
     """Tracks the kind and height of each row as it is written."""
 
@@ -262,7 +250,8 @@ def _write_accounts(wb, notice: NoticeTables, fmt) -> SheetLayout:
     first = len(rows.kinds)
     for _, acc in notice.a3.iterrows():
         r = rows.add("data", fitted_height(
-            [(str(acc["name"]), A3_WIDTHS[0]), (acc["host_label"], A3_WIDTHS[2]), (acc["remark"], A3_WIDTHS[5])]))
+            [(str(acc["name"]), A3_WIDTHS[0]), (acc["host_label"], A3_WIDTHS[2]), (acc["remark"], A3_WIDTHS[5])],
+            bold=bool(acc["remark"]), minimum=ROW_HEIGHTS["data"]))
         ws.write_string(r, 0, str(acc["name"]), fmt["text"])
         ws.write_string(r, 1, str(acc["platform"]), fmt["text"])
         ws.write_string(r, 2, acc["host_label"], fmt["text"])
@@ -326,7 +315,7 @@ def _write_summary(wb, notice: NoticeTables, fmt) -> None:
         ("连续2次不合格（纳入强制关停）", "、".join(notice.a3[notice.a3["close"]]["name"]) or "无"),
     ]
     for key, value in items:
-        r = rows.add("data", fitted_height([(key, 26), (str(value), 56)]))
+        r = rows.add("data", fitted_height([(key, 26), (str(value), 56)], minimum=ROW_HEIGHTS["data"]))
         ws.write_string(r, 0, key, fmt["kv_key"])
         if isinstance(value, int | float):
             ws.write_number(r, 1, value, fmt["kv_val"])
@@ -346,18 +335,37 @@ def _write_charts(wb, notice: NoticeTables, sheets: dict[str, SheetLayout]) -> N
     }
     for name, parts in specs.items():
         tables = notice.a1 if name == "附件1" else notice.a2
-        cs = wb.add_worksheet(f"{name}图表")
-        row = 0
+        cs = _chart_sheet(wb, f"{name}图表")
+        row, breaks = 0, []
         for (key, title, value_col), (first, _last) in zip(parts, sheets[name].data_ranges, strict=True):
             n = int(tables[key]["has_data"].sum())
             if n == 0:
                 continue
-            _bar_chart(wb, cs, row, title, name, first, first + n - 1, 0, value_col, n)
-            row += max(20, n + 4)
-    cs = wb.add_worksheet("附件3图表")
+            if row:
+                breaks.append(row)  # each chart on a page of its own: a chart cannot split
+            shown = min(n, MAX_BARS)
+            label = title if shown == n else f"{title}（前 {shown} 名）"
+            height = _bar_chart(wb, cs, row, label, name, first, first + shown - 1, 0, value_col, shown)
+            row += math.ceil(height / 20) + 2  # default row height is 20 px
+        if breaks:
+            cs.set_h_pagebreaks(breaks)
+    cs = _chart_sheet(wb, "附件3图表")
     first, last = sheets["附件3"].data_ranges[0]
     if last >= first:
-        _bar_chart(wb, cs, 0, f"{notice.month}月份政务新媒体更新条数", "附件3", first, last, 0, 4, last - first + 1)
+        shown = min(last - first + 1, MAX_BARS)
+        _bar_chart(wb, cs, 0, f"{notice.month}月份政务新媒体更新条数", "附件3", first, first + shown - 1, 0, 4, shown)
+
+
+def _chart_sheet(wb, name: str):
+    cs = wb.add_worksheet(name)
+    cs.set_paper(9)
+    cs.set_portrait()
+    cs.set_margins(left=MARGINS_MM["left"] * MM, right=MARGINS_MM["right"] * MM,
+                   top=MARGINS_MM["top"] * MM, bottom=MARGINS_MM["bottom"] * MM)
+    cs.fit_to_pages(1, 0)
+    cs.set_footer("&C&\"宋体\"&14— &P —", {"margin": 20 * MM})
+    cs.set_column(0, 0, 2)
+    return cs
 
 
 def _bar_chart(wb, cs, row: int, title: str, sheet: str, first: int, last: int, cat_col: int, val_col: int,
@@ -375,5 +383,8 @@ def _bar_chart(wb, cs, row: int, title: str, sheet: str, first: int, last: int, 
     chart.set_legend({"none": True})
     chart.set_y_axis({"reverse": True, "num_font": {"name": "宋体", "size": 9}})
     chart.set_x_axis({"num_font": {"name": "宋体", "size": 9}})
-    chart.set_size({"width": 720, "height": max(300, 22 * n + 80)})
+    # 560 px wide fits A4's text width; at 14 px a bar, MAX_BARS bars fit one page's height.
+    height = max(300, 14 * n + 90)
+    chart.set_size({"width": 560, "height": height})
     cs.insert_chart(row, 1, chart)
+    return height

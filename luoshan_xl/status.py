@@ -8,7 +8,7 @@ from pathlib import Path
 
 from luoshan_xl.master import MasterWorkbook
 from luoshan_xl.roster import Roster
-from luoshan_xl.xlsxwrite import atomic_workbook
+from luoshan_xl.xlsxwrite import atomic_workbook, fitted_height
 
 SUBMITTED = "已报送"
 MISSING = "未报送"
@@ -106,6 +106,7 @@ def write_status_xlsx(report: StatusReport, path: Path) -> Path:
             ws.write_string(i + 1, 3, r.state, f)
             ws.write_string(i + 1, 4, r.file, cell)
             ws.write_string(i + 1, 5, r.time, cell)
+            ws.set_row(i + 1, fitted_height([(r.unit, 22), (r.file, 30), (r.time, 18)], font_pt=11, minimum=20))
         ws.set_paper(9)
         ws.set_portrait()
         ws.fit_to_pages(1, 0)

@@ -11,7 +11,7 @@ from luoshan_xl import __version__
 from luoshan_xl.cells import a1, quote_sheet
 from luoshan_xl.form import COUNT, DATE, FORM, PERIOD, PLATFORM, PLATFORMS, UNIT, FormSpec
 from luoshan_xl.roster import Roster
-from luoshan_xl.xlsxwrite import atomic_workbook
+from luoshan_xl.xlsxwrite import atomic_workbook, fitted_height
 
 BLANK_FORM_NAME = "报送表_空白.xlsx"
 # Fixed document dates keep the committed template byte-stable across runs.
@@ -96,7 +96,7 @@ def _formats(wb) -> dict:
         PLATFORM: wb.add_format(unlocked),
         DATE: wb.add_format({**unlocked, "num_format": "yyyy-mm-dd"}),
         "help": wb.add_format({**base, "text_wrap": True, "valign": "top"}),
-        "help_head": wb.add_format({**base, "bold": True, "font_size": 12}),
+        "help_head": wb.add_format({**base, "bold": True, "font_size": 12, "text_wrap": True, "valign": "top"}),
     }
 
 
@@ -157,7 +157,7 @@ def _write_form_sheet(ws, spec: FormSpec, fmt: dict, values: dict, accounts: lis
     ncols = len(spec.table.columns)
     for c, col in enumerate(spec.table.columns):
         ws.set_column(c, c, col.width)
-    ws.set_column(0, 0, 34)
+    ws.set_column(0, 0, 38)  # the longest label, 本月门户网站信息采用数量（条）, in bold
     ws.merge_range(0, 0, 0, ncols - 1, spec.title, fmt["title"])
     ws.set_row(0, 30)
     ws.merge_range(1, 0, 1, ncols - 1,
@@ -225,9 +225,11 @@ def _write_help_sheet(ws, spec: FormSpec, fmt: dict) -> None:
                                   "连续 2 次被通报为不合格的纳入强制关停范围。"))
     lines.append(("表单版本", spec.version))
     for r, (a, b) in enumerate(lines):
-        ws.write_string(r, 0, a, fmt["help_head"] if r == 0 or (a and not a.startswith(" ")) else fmt["help"])
+        head = r == 0 or (a and not a.startswith(" "))
+        ws.write_string(r, 0, a, fmt["help_head"] if head else fmt["help"])
         if b:
             ws.write_string(r, 1, b, fmt["help"])
+        ws.set_row(r, fitted_height([(a, 30), (b, 80)], font_pt=12 if head else 11, bold=head, minimum=18))
     ws.set_paper(9)
     ws.fit_to_pages(1, 0)
     ws.protect("")

@@ -7,6 +7,7 @@ replaced; that becomes a Chinese message asking the clerk to close it.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
@@ -23,6 +24,25 @@ WORKBOOK_OPTIONS = {
     "strings_to_numbers": False,
     "strings_to_urls": False,
 }
+
+
+def fitted_height(cells: list[tuple[str, float]], font_pt: float = 12, bold: bool = False,
+                  minimum: float = 15) -> float:
+    """Row height (pt) that shows wrapped text in full, for cells given as (text, column width).
+
+    Apps do not grow rows for wrapped text when opening a file (LibreOffice never does), so
+    every writer sets heights itself.  Widths are in Excel units (7 px, Calibri 11); a CJK
+    character is as wide as the font size; explicit line breaks count.
+    """
+    from luoshan_xl.render import display_width
+
+    char_px = font_pt * 4 / 3 * (1.08 if bold else 1.0)
+    lines = 1
+    for text, width in cells:
+        capacity = max(1.0, (width * 7 - 10) / (char_px / 2))  # in half-width units
+        n = sum(max(1, math.ceil(display_width(part) / capacity)) for part in str(text).split("\n"))
+        lines = max(lines, n)
+    return max(minimum, lines * font_pt * 1.4 + 6)
 
 
 def locked_message(path: Path) -> str:
