@@ -75,6 +75,7 @@ class Limits:
     max_rows: int = 100_000  # dimension / row numbers in a sheet
     max_cols: int = 256
     max_cell_chars: int = 32767
+    keep_parts_bytes: int = 16 * MiB  # keep inflated XML parts for the reader when they total at most this
 
 
 DEFAULT_LIMITS = Limits()
@@ -88,6 +89,10 @@ class Container:
     defined_names: dict[str, str] = field(default_factory=dict)  # workbook-scoped names (xlsx only)
     sheet_names: list[str] = field(default_factory=list)  # workbook order (xlsx only)
     hidden_sheets: list[str] = field(default_factory=list)  # hidden / veryHidden (xlsx only)
+    # xlsx: the XML parts as inflated (and checked) here, so the reader need not inflate them again;
+    # None when they were larger than Limits.keep_parts_bytes.
+    parts: dict[str, bytes] | None = None
+    sheet_parts: dict[str, str] = field(default_factory=dict)  # sheet name -> member path (xlsx only)
 
 
 # --------------------------------------------------------------------------
@@ -602,16 +607,21 @@ def _inspect_zip(data: bytes, limits: Limits) -> Container:
         if b.header_offset < spans[a.filename][1]:
             raise _bomb()
 
-    # Pass 1: measure every member, scan XML members for DTD/entities.
+    # Pass 1: measure every member, scan XML members for DTD/entities, keep small XML parts.
     total = 0
     unsafe = False
+    parts: dict[str, bytes] | None = {}
     for info in infos:
         span = spans[info.filename]
         scan = _is_xmlish(info.filename) and not unsafe
+        keep = parts is not None and _is_xmlish(info.filename)
+        chunks = []
         tail = b""
         produced = 0
         for chunk in _iter_member(data, info, span, limits):
             produced += len(chunk)
+            if keep:
+                chunks.append(bytes(chunk))
             if total + produced > limits.max_total_bytes:
                 raise _bomb(limits.max_total_bytes)
             if scan:
@@ -621,16 +631,23 @@ def _inspect_zip(data: bytes, limits: Limits) -> Container:
                 else:
                     tail = window[-_DANGER_OVERLAP:]
         total += produced
+        if keep:
+            if total > limits.keep_parts_bytes:
+                parts = None
+            else:
+                parts[info.filename] = b"".join(chunks)
     if unsafe:
         raise RejectedFile("unsafe_xml", MSG_UNSAFE_XML)
 
     by_name = {i.filename: i for i in infos}
 
-    def read(member: str) -> bytearray:
+    def read(member: str):
+        if parts is not None and member in parts:
+            return parts[member]
         return _read_member(data, by_name[member], spans[member], limits)
 
     if "xl/workbook.xml" in by_name:
-        return _inspect_xlsx(data, by_name, read, limits)
+        return _inspect_xlsx(data, by_name, read, limits, parts)
     if "content.xml" in by_name and "mimetype" in by_name:
         mimetype = bytes(read("mimetype")).strip()
         if mimetype == b"application/vnd.oasis.opendocument.spreadsheet":
@@ -709,12 +726,11 @@ def _parse_rels(data, base_dir: str) -> dict[str, tuple[str, str]]:
     return out
 
 
-def _inspect_xlsx(data: bytes, by_name: dict, read, limits: Limits) -> Container:
+def _inspect_xlsx(data: bytes, by_name: dict, read, limits: Limits, parts: dict[str, bytes] | None) -> Container:
     has_macros = "xl/vbaProject.bin" in by_name
     if "[Content_Types].xml" in by_name:
-        for event, elem in _xml_events(read("[Content_Types].xml")):
-            if event == "end" and "macroenabled" in (elem.get("ContentType") or "").lower():
-                has_macros = True
+        # Already scanned for DTDs and entities: a byte search is enough to spot a macro content type.
+        has_macros = has_macros or b"macroenabled" in bytes(read("[Content_Types].xml")).lower()
 
     rels: dict[str, tuple[str, str]] = {}
     if "xl/_rels/workbook.xml.rels" in by_name:
@@ -761,10 +777,13 @@ def _inspect_xlsx(data: bytes, by_name: dict, read, limits: Limits) -> Container
     for path, sname in sheets.items():
         _check_sheet(read(path), limits, sname)
 
-    return Container("xlsx", data, has_macros, defined, sheet_names, hidden)
+    return Container("xlsx", data, has_macros, defined, sheet_names, hidden, parts,
+                     {name: path for path, name in sheets.items() if name})
 
 
 def _check_shared_strings(data, limits: Limits) -> None:
+    if len(data) <= limits.max_cell_chars:  # no string can be longer than the whole part
+        return
     count = 0
     in_rph = 0
     for event, elem in _xml_events(data):

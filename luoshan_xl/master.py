@@ -29,7 +29,7 @@ AUDIT_COLUMNS = ("文件名", "SHA-256", "合并时间", "单位", "期间", "�
 
 # The master is ours and large (a province: 10,000 units × 12 months); a unit's form is small.
 MASTER_LIMITS = Limits(max_file_bytes=1 << 30, max_member_bytes=2 << 30, max_total_bytes=4 << 30,
-                       max_rows=5_000_000, max_cols=64)
+                       max_rows=5_000_000, max_cols=64, keep_parts_bytes=0)  # big sheets: calamine
 
 # result codes (JSON) → what the audit sheet and summary show
 RESULT_LABELS = {
@@ -186,6 +186,15 @@ def _write_sheet(wb, name, columns, head, date_fmt, widths, rows, n_rows) -> Non
                 ws.write_string(r, c, str(v))
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(n_rows, 1), len(columns) - 1)
+
+
+def remove_stale_temp_files(path: Path) -> None:
+    """Temp files of a save that was killed (.总表.<pid>.tmp.xlsx, and the backup's).  Call holding the lock."""
+    from luoshan_xl.xlsxwrite import temp_glob
+
+    for pattern in (temp_glob(path), temp_glob(backup_path(path))):
+        for stale in path.parent.glob(pattern):
+            stale.unlink(missing_ok=True)
 
 
 def office_lock_files(path: Path) -> list[Path]:

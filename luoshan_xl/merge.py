@@ -16,7 +16,7 @@ from pathlib import Path
 
 from luoshan_xl import intake
 from luoshan_xl.errors import LuoshanError, Problem
-from luoshan_xl.master import AuditRow, MasterWorkbook, check_not_open, master_lock
+from luoshan_xl.master import AuditRow, MasterWorkbook, check_not_open, master_lock, remove_stale_temp_files
 from luoshan_xl.roster import Roster
 from luoshan_xl.submission import Submission, file_sha256, read_submission
 
@@ -121,6 +121,8 @@ def merge(inputs: list[Path], master_path: Path, roster: Roster, period: str | N
         check_not_open(master_path)
     with tempfile.TemporaryDirectory(prefix="luoshan-xl-") as scratch, \
             (master_lock(master_path) if not dry_run else contextlib.nullcontext()):
+        if not dry_run:
+            remove_stale_temp_files(master_path)  # left by a merge that was killed; we hold the lock
         files, others = collect_inputs(inputs, Path(scratch))
         files = [(p, d) for p, d in files if p.resolve() != master_path.resolve()]
         master = MasterWorkbook.load(master_path, roster)
@@ -141,9 +143,10 @@ def merge(inputs: list[Path], master_path: Path, roster: Roster, period: str | N
     if receipts_dir is not None and not dry_run:
         from luoshan_xl.receipt import write_receipt
 
+        used: set[str] = set()
         for o in outcomes + others:
             if o.result == "rejected":
-                receipts.append(write_receipt(Path(receipts_dir), o, stamp))
+                receipts.append(write_receipt(Path(receipts_dir), o, stamp, used))
     missing = _missing_units(master, roster, report_period, accepted if dry_run else {})
     return MergeReport(master_path, outcomes + others, report_period, missing, dry_run, receipts)
 
@@ -154,7 +157,7 @@ def _read_all(files, roster, period, known, progress):
     seen_sha: dict[str, str] = {}
     for path, display in files:
         sha = file_sha256(path)
-        if sha in known or sha in seen_sha:
+        if sha in known or seen_sha.get(sha) in accepted:
             prev = known.get(sha)
             first = seen_sha.get(sha)
             note = (f"与 {prev.time} 已合并的“{prev.file}”内容完全相同，未重复合并" if prev
@@ -165,7 +168,7 @@ def _read_all(files, roster, period, known, progress):
                 o.unit, o.period = accepted[first].unit, accepted[first].period
             outcomes.append(o)
         else:
-            seen_sha[sha] = display
+            seen_sha.setdefault(sha, display)
             sub = read_submission(path, display, roster, expected_period=period, sha256=sha)
             o = FileOutcome(display, sub.unit, sub.period, "merged" if sub.ok else "rejected", sub.problems,
                             sha256=sub.sha256)
@@ -207,19 +210,30 @@ def _resolve_conflicts(accepted: dict[str, Submission], outcomes: list[FileOutco
 
 def _apply(master: MasterWorkbook, accepted: dict[str, Submission], outcomes: list[FileOutcome],
            stamp: str) -> list[AuditRow]:
+    """Put the accepted submissions into the master, replacing what the same unit sent for the same period.
+
+    One pass over the master's rows, however many forms arrive (a province merges thousands).
+    """
     outcome = {o.file: o for o in outcomes}
+    incoming = {key: name for name, sub in accepted.items() for key in sub.keys}
+    old_monthly: dict[tuple[str, str], list] = defaultdict(list)
+    old_accounts: dict[tuple[str, str], list] = defaultdict(list)
+    kept_monthly, kept_accounts = [], []
+    for m in master.monthly:
+        if (m.unit, m.period) in incoming:
+            old_monthly[(m.unit, m.period)].append(m)
+        else:
+            kept_monthly.append(m)
+    for a in master.accounts:
+        if (a.reporter, a.period) in incoming:
+            old_accounts[(a.reporter, a.period)].append(a)
+        else:
+            kept_accounts.append(a)
+    master.monthly, master.accounts = kept_monthly, kept_accounts
     audit: list[AuditRow] = []
     for name, sub in accepted.items():
-        replaced_notes = []
-        keys = sub.keys
-        old_rows = [m for m in master.monthly if (m.unit, m.period) in keys]
-        if old_rows:
-            old_accounts = [a for a in master.accounts if (a.reporter, a.period) in keys]
-            for m in old_rows:
-                accs = [a for a in old_accounts if (a.reporter, a.period) == (m.unit, m.period)]
-                replaced_notes.append(_describe_old(m, accs))
-            master.monthly = [m for m in master.monthly if (m.unit, m.period) not in keys]
-            master.accounts = [a for a in master.accounts if (a.reporter, a.period) not in keys]
+        replaced_notes = [_describe_old(m, old_accounts.get(key, []))
+                          for key in sorted(sub.keys) for m in old_monthly.get(key, [])]
         master.monthly.extend(sub.records)
         master.accounts.extend(sub.accounts)
         o = outcome[name]

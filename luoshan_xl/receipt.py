@@ -10,12 +10,21 @@ from luoshan_xl.xlsxwrite import atomic_workbook, fitted_height
 MM = 1 / 25.4
 
 
-def receipt_path(receipts_dir: Path, file: str) -> Path:
-    return Path(receipts_dir) / f"回执_{safe_filename(Path(file).stem)}.xlsx"
+def receipt_path(receipts_dir: Path, file: str, used: set[str] | None = None) -> Path:
+    """回执_<the file's path, folders joined by _>.xlsx, numbered if that name is taken in this run."""
+    stem = file.rsplit(".", 1)[0] if "." in file.rsplit("/", 1)[-1] else file
+    base = safe_filename("回执_" + stem.replace(" › ", "_").replace("/", "_"))
+    name, n = base, 1
+    while used is not None and name in used:
+        n += 1
+        name = f"{base}_{n}"
+    if used is not None:
+        used.add(name)
+    return Path(receipts_dir) / f"{name}.xlsx"
 
 
-def write_receipt(receipts_dir: Path, outcome, stamp: str) -> Path:
-    path = receipt_path(receipts_dir, outcome.file)
+def write_receipt(receipts_dir: Path, outcome, stamp: str, used: set[str] | None = None) -> Path:
+    path = receipt_path(receipts_dir, outcome.file, used)
     with atomic_workbook(path) as wb:
         base = {"font_name": "宋体", "font_size": 11, "valign": "vcenter", "text_wrap": True}
         title = wb.add_format({**base, "font_name": "黑体", "font_size": 16, "align": "center"})

@@ -132,7 +132,7 @@ def _read_book(book: Book, sub: Submission, roster: Roster, expected_period: str
     if located is None:
         # A bulk sheet has 期间 and 单位名称 side by side in one header row; a form has them stacked.
         for sheet in book.sheet_names:
-            if sheet in book.hidden_sheets:
+            if sheet in book.hidden_sheets or sheet in _own_sheets(spec):
                 continue
             bulk = _find_bulk_header(book.grid(sheet))
             if bulk is not None:
@@ -156,6 +156,11 @@ def _by_defined_names(book: Book, spec: FormSpec) -> _Located | None:
     for f in spec.fields:
         ref = parse_reference(names.get(f.key.lower(), ""))
         if ref is None or ref[0] not in book.sheet_names:
+            if names.get(f.key.lower(), "").lstrip("=").startswith("#REF!") and spec.sheet not in book.sheet_names:
+                raise RejectedFile(
+                    "unknown_layout",
+                    f"报送表中的“{spec.sheet}”工作表被删除了，无法读取。请使用 luoshan-xl template 生成的报送表"
+                    f"重新填写（不要删除或改名“{spec.sheet}”工作表）。")
             return None
         refs[f.key] = ref
     sheets = {r[0] for r in refs.values()}
@@ -178,10 +183,15 @@ def _label_key(value: object) -> str:
     return re.sub(r"[\s:：*＊]", "", s)
 
 
+def _own_sheets(spec: FormSpec) -> set[str]:
+    """Our help and meta sheets: they carry the labels too, but never the data."""
+    return {spec.help_sheet, spec.meta_sheet}
+
+
 def _by_labels(book: Book, spec: FormSpec) -> _Located | None:
     wanted = {_label_key(lbl): f.key for f in spec.fields for lbl in f.labels}
     for sheet in book.sheet_names:
-        if sheet in book.hidden_sheets:
+        if sheet in book.hidden_sheets or sheet in _own_sheets(spec):
             continue
         grid = book.grid(sheet)
         found: dict[str, tuple[int, int]] = {}

@@ -56,6 +56,31 @@ class Grid:
                     yield self.start[0] + i, self.start[1] + j, v
 
 
+class SparseGrid(Grid):
+    """The same interface over {(row, col): value}, as the fast .xlsx reader gives it."""
+
+    def __init__(self, name: str, cells: dict[tuple[int, int], object]):
+        self.name = name
+        self._cells = cells
+        self._n_rows = max((r for r, _ in cells), default=-1) + 1
+        self._n_cols = max((c for _, c in cells), default=-1) + 1
+
+    def get(self, row: int, col: int):
+        return self._cells.get((row, col))
+
+    @property
+    def n_rows(self) -> int:
+        return self._n_rows
+
+    @property
+    def n_cols(self) -> int:
+        return self._n_cols
+
+    def cells(self):
+        for (r, c) in sorted(self._cells):
+            yield r, c, self._cells[(r, c)]
+
+
 @dataclass
 class Book:
     path: Path
@@ -64,6 +89,9 @@ class Book:
     _workbook: object = None
     _grids: dict[str, Grid] = field(default_factory=dict)
     _uncached: dict[str, set[tuple[int, int]]] | None = None
+    _fast_uncached: dict[str, set[tuple[int, int]]] = field(default_factory=dict)
+    _shared: object = None  # xlsxcells.SharedStrings
+    _dates: set[int] = field(default_factory=set)
 
     @property
     def defined_names(self) -> dict[str, str]:
@@ -74,7 +102,11 @@ class Book:
         return self.container.hidden_sheets
 
     def grid(self, sheet: str) -> Grid:
+        if sheet not in self._grids and self._fast_ready(sheet):
+            self._read_fast(sheet)
         if sheet not in self._grids:
+            if self._workbook is None:
+                self._workbook, _ = _calamine(self.container)
             try:
                 s = self._workbook.get_sheet_by_name(sheet)
                 rows = s.to_python(skip_empty_area=False)  # padded from A1
@@ -85,28 +117,52 @@ class Book:
             self._grids[sheet] = Grid(sheet, rows)
         return self._grids[sheet]
 
+    def _fast_ready(self, sheet: str) -> bool:
+        c = self.container
+        return c.kind == "xlsx" and c.parts is not None and c.sheet_parts.get(sheet) in c.parts
+
+    def _read_fast(self, sheet: str) -> None:
+        from luoshan_xl import xlsxcells
+
+        parts = self.container.parts
+        if self._shared is None:
+            self._shared = xlsxcells.SharedStrings(parts.get("xl/sharedStrings.xml"))
+            self._dates = xlsxcells.date_styles(parts.get("xl/styles.xml"))
+        cells, uncached = xlsxcells.read_sheet(parts[self.container.sheet_parts[sheet]], self._shared, self._dates)
+        self._grids[sheet] = SparseGrid(sheet, cells)
+        self._fast_uncached[sheet] = uncached
+
     def uncached_formulas(self, sheet: str) -> set[tuple[int, int]]:
         """Cells holding a formula without a cached value (saved by a tool that never calculated)."""
         if self.container.kind != "xlsx":
             return set()
+        if sheet in self._fast_uncached:
+            return self._fast_uncached[sheet]
         if self._uncached is None:
             self._uncached = _scan_uncached(self.container.data)
         return self._uncached.get(sheet, set())
 
 
 def open_book(path: Path, limits: Limits = DEFAULT_LIMITS) -> Book:
+    container = inspect_file(Path(path), limits)
+    if container.kind == "xlsx" and container.parts is not None and container.sheet_names:
+        # The fast reader has what it needs; calamine is opened only if a sheet needs it.
+        return Book(path=Path(path), container=container, sheet_names=list(container.sheet_names))
+    wb, names = _calamine(container)
+    return Book(path=Path(path), container=container, sheet_names=names, _workbook=wb)
+
+
+def _calamine(container: Container):
     from python_calamine import CalamineWorkbook
 
-    container = inspect_file(Path(path), limits)
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(container.data))
-        names = list(wb.sheet_names)
+        return wb, list(wb.sheet_names)
     except Exception as exc:
         if type(exc).__name__ == "PasswordError":
             raise RejectedFile("encrypted", "工作簿设置了打开密码，无法读取。请让报送单位取消密码后重新发送。") from exc
         raise RejectedFile("unreadable", f"无法读取这个工作簿（{type(exc).__name__}），文件可能已损坏。"
                            "请让报送单位用 WPS 或 Excel 打开后重新保存为 .xlsx 再发送。") from exc
-    return Book(path=Path(path), container=container, sheet_names=names, _workbook=wb)
 
 
 def _scan_uncached(data: bytes) -> dict[str, set[tuple[int, int]]]:

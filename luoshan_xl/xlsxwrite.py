@@ -7,6 +7,7 @@ replaced; that becomes a Chinese message asking the clerk to close it.
 
 from __future__ import annotations
 
+import glob
 import math
 import os
 import re
@@ -53,6 +54,11 @@ def temp_path(path: Path) -> Path:
     return path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
 
 
+def temp_glob(path: Path) -> str:
+    """The pattern every temp_path(path) of any process matches."""
+    return f".{glob.escape(path.stem)}.*.tmp{glob.escape(path.suffix)}"
+
+
 def _fsync(path: Path) -> None:
     with open(path, "rb+") as f:
         os.fsync(f.fileno())
@@ -71,16 +77,22 @@ def _fsync_dir(path: Path) -> None:
 def commit_file(tmp: Path, path: Path, backup: Path | None = None) -> None:
     """Move a finished temp file onto `path`, keeping the previous file as `backup`."""
     _fsync(tmp)
+    bak_tmp = temp_path(backup) if backup is not None and path.exists() else None
     try:
-        if backup is not None and path.exists():
-            bak_tmp = temp_path(backup)
+        if bak_tmp is not None:
             shutil.copy2(path, bak_tmp)
             _fsync(bak_tmp)
-            os.replace(bak_tmp, backup)
-        os.replace(tmp, path)
+        os.replace(tmp, path)  # first the new file: if it cannot land, the old backup stays as it was
     except PermissionError as exc:
         tmp.unlink(missing_ok=True)
+        if bak_tmp is not None:
+            bak_tmp.unlink(missing_ok=True)
         raise LuoshanError(locked_message(path)) from exc
+    if bak_tmp is not None:
+        try:
+            os.replace(bak_tmp, backup)
+        except PermissionError:  # the backup is open somewhere: keep the older one
+            bak_tmp.unlink(missing_ok=True)
     _fsync_dir(path.parent)
 
 

@@ -1,0 +1,89 @@
+"""The fast .xlsx cell reader agrees with python-calamine, and handles what writers actually write."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+
+import pytest
+from conftest import EXAMPLE
+from python_calamine import CalamineWorkbook
+
+from luoshan_xl import xlsxcells
+from luoshan_xl.xlsxread import Grid, SparseGrid, open_book
+
+
+def calamine_cells(path, sheet):
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    grid = Grid(sheet, rows)
+    return {(r, c): v for r, c, v in grid.cells()}
+
+
+def same(a, b) -> bool:
+    if isinstance(a, int | float) and isinstance(b, int | float) and not isinstance(a, bool):
+        return float(a) == float(b)
+    return a == b
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLE.glob("*.xlsx")), ids=lambda p: p.name)
+def test_agrees_with_calamine_on_every_example_file(path):
+    book = open_book(path)
+    assert book._workbook is None  # the fast path, no second reader opened
+    for sheet in book.sheet_names:
+        ours = {(r, c): v for r, c, v in book.grid(sheet).cells()}
+        theirs = calamine_cells(path, sheet)
+        assert ours.keys() == theirs.keys(), sheet
+        assert all(same(ours[k], theirs[k]) for k in ours), sheet
+        assert isinstance(book.grid(sheet), SparseGrid)
+
+
+SHARED = ['<si><t>甲</t></si>', '<si><r><t>富</t></r><r><t xml:space="preserve">文本 </t></r>'
+          '<rPh sb="0" eb="1"><t>フ</t></rPh></si>', '<si><t>a&amp;b_x000D_c</t></si>']
+STYLES = ('<styleSheet><numFmts count="2"><numFmt numFmtId="164" formatCode="m&quot;月&quot;d&quot;日&quot;"/>'
+          '<numFmt numFmtId="165" formatCode="0&quot;条/月&quot;"/></numFmts>'
+          '<cellXfs count="4"><xf numFmtId="0"/><xf numFmtId="14"/><xf numFmtId="164"/><xf numFmtId="165"/>'
+          '</cellXfs></styleSheet>')
+
+
+def test_cell_kinds_and_positions():
+    sheet = (
+        '<worksheet><sheetData>'
+        '<row r="3"><c r="B3" t="s"><v>1</v></c><c r="A3" t="s"><v>0</v></c></row>'  # out of order
+        '<row r="1"><c t="inlineStr"><is><t>无r属性</t></is></c><c><v>7</v></c></row>'  # no r: by position
+        '<row r="5"><c r="A5" s="1"><v>43703</v></c><c r="B5" s="2"><v>43703.5</v></c>'
+        '<c r="C5" s="3"><v>8</v></c><c r="D5" t="b"><v>1</v></c><c r="E5" t="e"><v>#DIV/0!</v></c>'
+        '<c r="F5" t="str"><f>A1&amp;"x"</f><v>无r属性x</v></c><c r="G5"><f>1+1</f></c>'
+        '<c r="H5" t="s"><v>2</v></c><c r="I5" s="1"/></row>'
+        '<x:row r="6"><x:c r="A6"><x:v>1.5</x:v></x:c></x:row>'
+        '</sheetData></worksheet>').encode()
+    shared = xlsxcells.shared_strings("<sst>{}</sst>".format("".join(SHARED)).encode())
+    assert shared == ["甲", "富文本 ", "a&b\rc"]
+    dates = xlsxcells.date_styles(STYLES.encode())
+    assert dates == {1, 2}
+    cells, uncached = xlsxcells.read_sheet(sheet, shared, dates)
+    assert cells == {
+        (2, 0): "甲", (2, 1): "富文本 ", (0, 0): "无r属性", (0, 1): 7,
+        (4, 0): dt.date(2019, 8, 26), (4, 1): dt.datetime(2019, 8, 26, 12), (4, 2): 8, (4, 3): True,
+        (4, 4): "#DIV/0!", (4, 5): "无r属性x", (4, 7): "a&b\rc", (5, 0): 1.5,
+    }
+    assert uncached == {(4, 6)}
+
+
+def test_understated_dimension_loses_nothing(tmp_path):
+    from conftest import make_form
+
+    path = make_form(tmp_path / "a.xlsx", disclosure=17)
+    with zipfile.ZipFile(path) as z:
+        items = [(i, z.read(i)) for i in z.infolist()]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in items:
+            if info.filename == "xl/worksheets/sheet1.xml":
+                import re
+
+                data = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:A1"/>', data)
+            z.writestr(info, data)
+    (tmp_path / "b.xlsx").write_bytes(buf.getvalue())
+    book = open_book(tmp_path / "b.xlsx")
+    assert book.grid("填报表").get(5, 1) == 17
