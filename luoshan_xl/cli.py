@@ -327,5 +327,40 @@ def status(master, period, output, reminder, deadline, roster):
         click.echo(f"已生成报送情况表：{output}")
 
 
+@main.command(context_settings=CONTEXT)
+@HELP
+@click.option("--master", "-m", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="总表文件。")
+@click.option("--period", required=True, callback=_period, help="通报期间，如 2019-08。")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="输出的通报文稿（.docx）。")
+@click.option("--doc-number", default="", help="发文字号，如 罗政办〔2019〕67号。")
+@click.option("--date", "date_", callback=_date, help="成文日期，如 2019-09-09；默认今天。")
+@click.option("--office", default="罗山县人民政府办公室", show_default=True, help="发文机关。")
+@click.option("--min-weekly", type=click.IntRange(1, 50), default=3, show_default=True,
+              help="政务新媒体每周至少更新条数。")
+@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), help=ROSTER_HELP)
+def notice(master, period, output, doc_number, date_, office, min_weekly, roster):
+    """生成通报文稿（Word .docx）：标题、主送、正文、附件列表和附件1-3表格。
+
+    正文按原通报的写法，自动填入期间、各项合计、居前单位、未报送单位和不合格账号；
+    版式按 GB/T 9704（A4，方正小标宋简体标题，仿宋_GB2312 正文，每个附件另起一页）。
+
+    \b
+    示例：
+      luoshan-xl notice --master 总表.xlsx --period 2019-08 --output 通报.docx \\
+          --doc-number 罗政办〔2019〕67号 --date 2019-09-09
+    """
+    from luoshan_xl.master import MasterWorkbook
+    from luoshan_xl.notice import build_notice
+    from luoshan_xl.notice_docx import NoticeOptions, write_notice
+    from luoshan_xl.roster import Roster
+
+    r = Roster.load(roster)
+    tables = build_notice(MasterWorkbook.load(master, r), r, period, min_weekly=min_weekly)
+    write_notice(tables, output, NoticeOptions(doc_number=doc_number, office=office, date=date_))
+    click.echo(f"已生成通报文稿：{output}（请核对正文后定稿）")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

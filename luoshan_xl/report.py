@@ -205,11 +205,11 @@ def _write_ranked(wb, name: str, label: str, title: str, captions, headers, widt
         for c, h in enumerate(headers):
             ws.write_string(r, c, h, fmt["header"])
         first = len(rows.kinds)
-        for _, row in tables[key].iterrows():
+        for row in tables[key][["unit", *columns]].itertuples(index=False):
             r = rows.add("data")
-            ws.write_string(r, 0, row["unit"], fmt["text"])
-            for c, col in enumerate(columns, start=1):
-                _write_number(ws, r, c, row[col], fmt["number"])
+            ws.write_string(r, 0, row[0], fmt["text"])
+            for c, value in enumerate(row[1:], start=1):
+                _write_number(ws, r, c, value, fmt["number"])
         last = len(rows.kinds) - 1
         data_ranges.append((first, last))
         if last >= first:
@@ -248,7 +248,7 @@ def _write_accounts(wb, notice: NoticeTables, fmt) -> SheetLayout:
     for c, h in enumerate(A3_HEADERS):
         ws.write_string(header_row, c, h, fmt["header"])
     first = len(rows.kinds)
-    for _, acc in notice.a3.iterrows():
+    for acc in notice.a3.to_dict("records"):
         r = rows.add("data", fitted_height(
             [(str(acc["name"]), A3_WIDTHS[0]), (acc["host_label"], A3_WIDTHS[2]), (acc["remark"], A3_WIDTHS[5])],
             bold=bool(acc["remark"]), minimum=ROW_HEIGHTS["data"]))

@@ -80,7 +80,8 @@ class Roster:
 
     def match(self, text: object) -> Unit | None:
         """The unit a typed name means, or None."""
-        return self._by_key.get(fold(text))
+        unit = self.by_name.get(text) if isinstance(text, str) else None  # a canonical name: the common case
+        return unit if unit is not None else self._by_key.get(fold(text))
 
     def suggest(self, text: object, n: int = 3) -> list[str]:
         """The closest roster names to an unknown typed name."""

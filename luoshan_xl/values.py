@@ -45,6 +45,10 @@ _COUNT_TEXT = re.compile(r"^([+-]?)(\d+(?:\.\d+)?)(?:条|个|篇|次|条/月)?$"
 
 def parse_count(value: object) -> int | None:
     """A whole number ≥ 0: 12, 12.0, "12", "12条", "１２", " 12 ", "1,234"."""
+    if type(value) is int and 0 <= value <= 10_000_000:
+        return value
+    if type(value) is float and value.is_integer() and 0 <= value <= 10_000_000:
+        return int(value)
     if is_blank(value):
         return None
     if isinstance(value, bool):
@@ -82,8 +86,13 @@ _PERIOD_PATTERNS = (
 )
 
 
+_CANONICAL_PERIOD = re.compile(r"(?:20\d\d)-(?:0[1-9]|1[0-2])")
+
+
 def parse_period(value: object) -> str | None:
     """'2019-08', '2019-8', '2019年8月', '2019年08月份', '2019.8', '2019/08', '201908' or a date cell → '2019-08'."""
+    if isinstance(value, str) and _CANONICAL_PERIOD.fullmatch(value):
+        return value  # what the master and our forms hold: no further work
     if is_blank(value):
         return None
     if isinstance(value, dt.date):
