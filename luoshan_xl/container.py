@@ -827,15 +827,17 @@ _TAG_RE = re.compile(rb"<(/?)" + _P + rb"([\w.-]+)[^<>]*?(/?)>")
 
 
 _SHEET_PATTERNS = {
-    # <row ... r="N"> with at least {0} digits
-    "row_r": r"<{P}row\s[^<>]*?\br\s*=\s*[\"'](\d{{{0},}})",
-    # <c ... r="REF"> whose column has at least {0} letters or whose row has at least {1} digits
-    "cell_r": r"<{P}c\s[^<>]*?\br\s*=\s*[\"']\$?([A-Za-z]{{{0},}}\$?\d+|[A-Za-z]+\$?\d{{{1},}})",
+    # an r="N" (a row's) with at least {0} digits.  The patterns start with a literal so the regex
+    # engine can skip ahead; they may also hit another attribute ending in r, which only errs
+    # towards rejecting a file whose numbers are out of range anyway.
+    "row_r": r"r\s*=\s*[\"'](\d{{{0},}})",
+    # an r="REF" (a cell's) whose column has at least {0} letters or whose row has at least {1} digits
+    "cell_r": r"r\s*=\s*[\"']\$?([A-Za-z]{{{0},}}\$?\d+|[A-Za-z]+\$?\d{{{1},}})",
     # <is>...</is> bodies of at least {0} bytes
     # (the body cannot run over another <is or </is, which keeps every scan linear)
     "inline": r"<{P}is(?:\s[^<>]*)?>((?:[^<]|<(?!/?{P}is[\s/>])){{{0},}})</{P}is\s*>",
-    # <v>...</v> texts of at least {0} bytes
-    "value": r"<{P}v(?:\s[^<>]*)?>([^<]{{{0},}})<",
+    # <v>...</v> texts of at least {0} bytes (also <x:v>: the literal is the tag's end)
+    "value": r"v>([^<]{{{0},}})<",
 }
 
 
@@ -906,7 +908,9 @@ def _check_sheet(data: bytearray, limits: Limits, sheet: str | None) -> None:
 
     # 4. long inline strings and long cached values (only long candidates)
     n = limits.max_cell_chars + 1
-    for m in _sheet_re("inline", n).finditer(data):
+    # Inline strings: only worth the precise scan if some stretch between "is>" tokens is that long.
+    long_inline = max(map(len, bytes(data).split(b"is>")), default=0) >= n
+    for m in _sheet_re("inline", n).finditer(data) if long_inline else ():
         body = m.group(1)
         # rich-text runs cost at most a few hundred bytes of markup per character
         if len(body) > 256 * n or _inline_text_len(body) > limits.max_cell_chars:

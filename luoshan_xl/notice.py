@@ -100,7 +100,8 @@ def build_notice(master: MasterWorkbook, roster: Roster, period: str, min_weekly
     a3 = ranking.account_flags(accounts_frame(master), period, min_weekly, registered or None, host_order)
     submitted = sorted({m.unit for m in master.monthly if m.period == period},
                        key=lambda n: roster.by_name[n].order if n in roster.by_name else 10**6)
-    missing = [u.name for u in roster.units if u.name not in set(submitted)]
+    done = set(submitted)
+    missing = [u.name for u in roster.units if u.name not in done]
     a3["host_label"] = [host_label(h, roster) for h in a3["host"]]
     return NoticeTables(period=period, year=year, month=month, a1=a1, a2=a2, a3=a3, min_weekly=min_weekly,
                         threshold=ranking.monthly_threshold(period, min_weekly),

@@ -161,7 +161,7 @@ def _cell(row: int, col: int, raw_attrs: bytes, body: bytes, shared, dates: set[
     """Decode one cell with a body into `cells` (or `uncached` for a formula without a value)."""
     a = _attrs(raw_attrs)
     v = _V.search(body)
-    if v is None and _F.search(body):
+    if (v is None or not v.group(1).strip()) and _F.search(body):  # openpyxl writes <v></v>
         uncached.add((row, col))
         return
     t = a.get(b"t", b"n")
