@@ -93,36 +93,35 @@ class MasterWorkbook:
             if sheet not in book.sheet_names:
                 raise LuoshanError(f"“{path.name}”不是 luoshan-xl 的总表：缺少“{sheet}”工作表。"
                                    "请用 --master 指定 luoshan-xl merge 生成的总表，或指定一个新文件名。")
-        for values, r in _rows(book.grid(MONTHLY_SHEET), MONTHLY_COLUMNS, path, problems):
+        for (period, unit, _category, disclosure, portal, source), r in _rows(
+                book.grid(MONTHLY_SHEET), MONTHLY_COLUMNS, path, problems):
             try:
-                period = parse_period(values["期间"])
-                unit = roster.match(values["单位名称"])
-                if period is None or unit is None:
-                    raise BadValue("bad", f"期间或单位名称“{values['单位名称']}”无效")
-                master.monthly.append(MonthlyRecord(
-                    period, unit.name, unit.category, parse_count(values["信息公开发布数量"]),
-                    parse_count(values["门户网站采用数量"]), clean_text(values["来源文件"]) or ""))
+                found = roster.match(unit)
+                period = parse_period(period)
+                if period is None or found is None:
+                    raise BadValue("bad", f"期间或单位名称“{unit}”无效")
+                master.monthly.append(MonthlyRecord(period, found.name, found.category, parse_count(disclosure),
+                                                    parse_count(portal), clean_text(source) or ""))
             except BadValue as exc:
                 problems.append(f"“{MONTHLY_SHEET}”第 {r + 1} 行：{exc.message}")
-        for values, r in _rows(book.grid(ACCOUNTS_SHEET), ACCOUNT_COLUMNS, path, problems):
+        for (period, name, platform, host, last, updates, reporter, source), r in _rows(
+                book.grid(ACCOUNTS_SHEET), ACCOUNT_COLUMNS, path, problems):
             try:
-                period = parse_period(values["期间"])
+                period = parse_period(period)
                 if period is None:
                     raise BadValue("bad", "期间为空")
-                host = roster.match(values["主办单位"])
-                reporter = roster.match(values["报送单位"])
+                host_unit, reporter_unit = roster.match(host), roster.match(reporter)
                 master.accounts.append(AccountRecord(
-                    period, clean_text(values["账号名称"]) or "", clean_text(values["平台类型"]) or "",
-                    host.name if host else (clean_text(values["主办单位"]) or ""),
-                    parse_date(values["最后更新日期"], None), parse_count(values["本月更新条数"]),
-                    reporter.name if reporter else (clean_text(values["报送单位"]) or ""),
-                    clean_text(values["来源文件"]) or ""))
+                    period, clean_text(name) or "", clean_text(platform) or "",
+                    host_unit.name if host_unit else (clean_text(host) or ""),
+                    parse_date(last, None), parse_count(updates),
+                    reporter_unit.name if reporter_unit else (clean_text(reporter) or ""),
+                    clean_text(source) or ""))
             except BadValue as exc:
                 problems.append(f"“{ACCOUNTS_SHEET}”第 {r + 1} 行：{exc.message}")
         for values, _r in _rows(book.grid(AUDIT_SHEET), AUDIT_COLUMNS, path, problems):
-            result = LABEL_RESULTS.get(clean_text(values["结果"]) or "", "merged")
-            master.audit.append(AuditRow(*(clean_text(values[c]) or "" for c in AUDIT_COLUMNS[:5]), result,
-                                         clean_text(values["原因"]) or ""))
+            texts = [clean_text(v) or "" for v in values]
+            master.audit.append(AuditRow(*texts[:5], LABEL_RESULTS.get(texts[5], "merged"), texts[6]))
         if problems:
             shown = problems[:20] + ([f"……另有 {len(problems) - 20} 处"] if len(problems) > 20 else [])
             raise LuoshanError(f"总表“{path.name}”中有无法识别的数据，请改正后重试（或用备份"
@@ -153,18 +152,17 @@ def backup_path(path: Path) -> Path:
 
 
 def _rows(grid, columns: tuple[str, ...], path: Path, problems: list[str]):
-    """Data rows of a master sheet as {column: value}, columns found by header text."""
+    """Data rows of a master sheet as lists in the order of `columns`, found by header text."""
     header = [str(v).strip() if v is not None else "" for v in (grid.get(0, c) for c in range(grid.n_cols))]
     missing = [c for c in columns if c not in header]
     if missing:
         problems.append(f"“{grid.name}”工作表第 1 行缺少列：" + "、".join(missing))
         return
-    idx = {c: header.index(c) for c in columns}
+    idx = [header.index(c) for c in columns]
     for r in range(1, grid.n_rows):
-        values = {c: grid.get(r, i) for c, i in idx.items()}
-        if all(v is None for v in values.values()):
-            continue
-        yield values, r
+        values = grid.pick(r, idx)
+        if any(v is not None for v in values):
+            yield values, r
 
 
 def _write_sheet(wb, name, columns, head, date_fmt, widths, rows, n_rows) -> None:

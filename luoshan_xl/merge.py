@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -151,30 +152,70 @@ def merge(inputs: list[Path], master_path: Path, roster: Roster, period: str | N
     return MergeReport(master_path, outcomes + others, report_period, missing, dry_run, receipts)
 
 
-def _read_all(files, roster, period, known, progress):
+# Reading forms in two processes pays only for large runs (a province's thousands): a pool's
+# start-up costs about half a second, and one worker is slower than none.
+PARALLEL_MIN_FILES = 400
+_worker_roster: Roster | None = None
+
+
+def _init_worker(roster: Roster) -> None:
+    global _worker_roster
+    _worker_roster = roster
+
+
+def _read_job(job: tuple[Path, str, str | None, str]) -> Submission:
+    path, display, period, sha = job
+    return read_submission(path, display, _worker_roster, expected_period=period, sha256=sha)
+
+
+def _read_submissions(jobs: list[tuple[Path, str, str | None, str]], roster: Roster, workers: int | None):
+    """Submissions in the order of `jobs`, read in a spawn-safe process pool when it pays."""
+    workers = workers if workers is not None else (2 if (os.cpu_count() or 1) >= 2 else 1)
+    if workers < 2 or len(jobs) < PARALLEL_MIN_FILES:
+        for path, display, period, sha in jobs:
+            yield read_submission(path, display, roster, expected_period=period, sha256=sha)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_init_worker,
+                             initargs=(roster,)) as pool:
+        yield from pool.map(_read_job, jobs, chunksize=32)
+
+
+def _read_all(files, roster, period, known, progress, workers: int | None = None):
     outcomes: list[FileOutcome] = []
     accepted: dict[str, Submission] = {}
-    seen_sha: dict[str, str] = {}
+    # First every file's hash: an identical file is a duplicate only of one that was (or will be) merged.
+    first_of: dict[str, str] = {}
+    shas = []
     for path, display in files:
         sha = file_sha256(path)
-        if sha in known or seen_sha.get(sha) in accepted:
+        shas.append(sha)
+        first_of.setdefault(sha, display)
+    jobs = [(path, display, period, sha) for (path, display), sha in zip(files, shas, strict=True)
+            if sha not in known]
+    subs = _read_submissions(jobs, roster, workers)
+    read: dict[str, Submission] = {}
+    for (_path, display), sha in zip(files, shas, strict=True):
+        first = first_of[sha]
+        if sha not in known and display not in read:
+            read[display] = next(subs)
+        if sha in known or (first != display and first in accepted):
             prev = known.get(sha)
-            first = seen_sha.get(sha)
             note = (f"与 {prev.time} 已合并的“{prev.file}”内容完全相同，未重复合并" if prev
                     else f"与本次的“{first}”内容完全相同，未重复合并")
             o = FileOutcome(display, prev.unit if prev else None, prev.period if prev else None, "duplicate",
                             note=note, sha256=sha)
-            if first and first in accepted:
+            if not prev:
                 o.unit, o.period = accepted[first].unit, accepted[first].period
-            outcomes.append(o)
         else:
-            seen_sha.setdefault(sha, display)
-            sub = read_submission(path, display, roster, expected_period=period, sha256=sha)
+            sub = read[display]
             o = FileOutcome(display, sub.unit, sub.period, "merged" if sub.ok else "rejected", sub.problems,
                             sha256=sub.sha256)
             if sub.ok:
                 accepted[display] = sub
-            outcomes.append(o)
+        outcomes.append(o)
         if progress:
             progress(len(outcomes), len(files))
     return outcomes, accepted

@@ -33,6 +33,8 @@ def normalize_text(value: object) -> str:
 
 def clean_text(value: object) -> str | None:
     """A text field: trimmed, blank → None.  Kept exactly otherwise (a leading '=' stays text)."""
+    if isinstance(value, str):
+        return value.strip() or None  # str.strip() knows U+3000 and the other Unicode spaces
     if is_blank(value):
         return None
     if isinstance(value, float) and value.is_integer():

@@ -351,3 +351,25 @@ def test_not_a_master_is_refused(tmp_path):
     other = make_form(tmp_path / "other.xlsx")
     result = run("merge", tmp_path / "in", "--master", other, expect=1)
     assert "不是 luoshan-xl 的总表" in result.stderr
+
+
+def test_large_runs_read_in_two_processes_with_the_same_results(tmp_path, monkeypatch):
+    from luoshan_xl import merge as merge_mod
+
+    for i, unit in enumerate(["朱堂乡", "尤店乡", "潘新镇", "莽张镇", "山店乡"]):
+        make_form(tmp_path / "in" / f"{i}.xlsx", unit=unit, disclosure=i if i != 3 else -1)
+    make_form(tmp_path / "in" / "5.xlsx", unit="朱堂乡", disclosure=0)  # a conflict with 0.xlsx
+    serial = merge_json(tmp_path / "in", "--master", tmp_path / "serial.xlsx", expect=1)
+    calls = []
+    real = merge_mod._read_submissions
+
+    def spy(jobs, roster, workers):
+        calls.append(len(jobs))
+        return real(jobs, roster, 2)
+
+    monkeypatch.setattr(merge_mod, "PARALLEL_MIN_FILES", 2)
+    monkeypatch.setattr(merge_mod, "_read_submissions", spy)
+    parallel = merge_json(tmp_path / "in", "--master", tmp_path / "parallel.xlsx", expect=1)
+    assert calls == [6]
+    assert parallel == serial
+    assert monthly(tmp_path / "parallel.xlsx") == monthly(tmp_path / "serial.xlsx")
