@@ -49,7 +49,7 @@ def write_roster(path: Path, n: int) -> None:
             w.writerow([i + 1, unit_name(i), "乡镇街道" if i % 4 == 0 else "县直单位", i + 1, i + 1, ""])
 
 
-def generate_forms(out: Path, n: int, seed: int = 1) -> list[Path]:
+def generate_forms(out: Path, n: int, seed: int = 1) -> dict[str, tuple[int, int]]:
     """N forms: the real template filled once with placeholders, then each copy given a unit's values."""
     from luoshan_xl.roster import Roster
     from luoshan_xl.template import write_form
@@ -63,11 +63,12 @@ def generate_forms(out: Path, n: int, seed: int = 1) -> list[Path]:
     with zipfile.ZipFile(template) as z:
         members = [(info, z.read(info)) for info in z.infolist()]
     rng = random.Random(seed)
-    paths = []
+    expected = {}
     for i in range(n):
         name = unit_name(i)
-        subs = {PLACE["unit"].encode(): name.encode(), str(PLACE["d"]).encode(): str(rng.randint(0, 300)).encode(),
-                str(PLACE["p"]).encode(): str(rng.randint(0, 40)).encode()}
+        expected[name] = (rng.randint(0, 300), rng.randint(0, 40))
+        subs = {PLACE["unit"].encode(): name.encode(), str(PLACE["d"]).encode(): str(expected[name][0]).encode(),
+                str(PLACE["p"]).encode(): str(expected[name][1]).encode()}
         for k in range(3):
             subs[f"{PLACE['acc']}{k}".encode()] = f"{name}发布{k}".encode()
             subs[str(7777710 + k).encode()] = str(rng.randint(0, 40)).encode()
@@ -78,8 +79,8 @@ def generate_forms(out: Path, n: int, seed: int = 1) -> list[Path]:
                     for a, b in subs.items():
                         data = data.replace(a, b)
                 z.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
-        paths.append(path)
-    return paths
+    template.unlink()
+    return expected
 
 
 def build_big_master(path: Path, roster_csv: Path, n: int) -> None:
@@ -229,9 +230,8 @@ def main(argv: list[str] | None = None) -> dict:
 
     t = time.perf_counter()
     write_roster(work / "roster.csv", max(args.n, n_rank))
-    if not (work / "forms").exists() or len(list((work / "forms").glob("*.xlsx"))) != args.n:
-        shutil.rmtree(work / "forms", ignore_errors=True)
-        generate_forms(work / "forms", args.n)
+    shutil.rmtree(work / "forms", ignore_errors=True)
+    expected = generate_forms(work / "forms", args.n)
     build_big_master(work / "big.xlsx", work / "roster.csv", n_rank)
     print(f"inputs: {args.n} forms and a master of {n_rank} units × 12 months in {work} "
           f"({time.perf_counter() - t:.1f} s to generate)", flush=True)
@@ -270,9 +270,11 @@ def main(argv: list[str] | None = None) -> dict:
     }
     print("ratios: " + "  ".join(f"{k} = {v:.2f}" for k, v in ratios.items()))
     print(f"merge peak memory: {res['merge'][1]:.0f} MB")
+    result = {"ratios": ratios, "merge_mb": res["merge"][1], "merged": res["merge"][2]["merged"],
+              "rank_exit": res["rank"][2]["exit"], "expected": expected}
     if args.work is None:
         shutil.rmtree(work, ignore_errors=True)
-    return {"ratios": ratios, "merge_mb": res["merge"][1], "merged": res["merge"][2]["merged"]}
+    return result
 
 
 if __name__ == "__main__":

@@ -673,18 +673,6 @@ def _local(tag) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _attr(elem, local_name: str, ns_hint: str | None = None) -> str | None:
-    """Attribute by local name; with ``ns_hint``, only namespaced ones containing it."""
-    for key, value in elem.attrib.items():
-        if key.startswith("{"):
-            ns, _, loc = key[1:].partition("}")
-            if loc == local_name and (ns_hint is None or ns_hint in ns):
-                return value
-        elif ns_hint is None and key == local_name:
-            return value
-    return None
-
-
 def _xml_events(data) -> Iterator[tuple[str, object]]:
     """Streaming defused parse; each element is dropped from its parent after its end event."""
     stack: list = []
@@ -710,19 +698,62 @@ def _xml_events(data) -> Iterator[tuple[str, object]]:
         raise RejectedFile("corrupt_xml", MSG_CORRUPT_XML) from exc
 
 
+def _elements(data, wanted: set[str]) -> list[tuple[str, dict[str, str], str]]:
+    """(local name, attributes by local name, text) of the `wanted` elements, in document order.
+
+    A plain expat pass (C speed, no tree) for the small parts read on every form.  The
+    member was already scanned for DTDs and entities; any that slipped through are refused
+    here too, and malformed XML is `corrupt_xml`.
+    """
+    import xml.parsers.expat as expat
+
+    out: list[tuple[str, dict[str, str], str]] = []
+    text: list[str] | None = None
+
+    def start(name, attrs):
+        nonlocal text
+        local = name.rsplit("}", 1)[-1]
+        if local in wanted:
+            out.append((local, {k.rsplit("}", 1)[-1]: v for k, v in attrs.items()}, ""))
+            text = []
+        else:
+            text = None
+
+    def chars(data):
+        if text is not None:
+            text.append(data)
+
+    def end(name):
+        nonlocal text
+        if text is not None and out:
+            out[-1] = (out[-1][0], out[-1][1], "".join(text))
+        text = None
+
+    def refuse(*_args):
+        raise RejectedFile("unsafe_xml", MSG_UNSAFE_XML)
+
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, chars
+    parser.StartDoctypeDeclHandler = parser.EntityDeclHandler = refuse
+    try:
+        parser.Parse(bytes(data), True)
+    except expat.ExpatError as exc:
+        raise RejectedFile("corrupt_xml", MSG_CORRUPT_XML) from exc
+    return out
+
+
 def _parse_rels(data, base_dir: str) -> dict[str, tuple[str, str]]:
     """rId -> (type, resolved member path)."""
     out: dict[str, tuple[str, str]] = {}
-    for event, elem in _xml_events(data):
-        if event == "end" and _local(elem.tag) == "Relationship":
-            rid, target = elem.get("Id"), elem.get("Target")
-            if not rid or not target or elem.get("TargetMode") == "External":
-                continue
-            if target.startswith("/"):
-                path = target.lstrip("/")
-            else:
-                path = posixpath.normpath(posixpath.join(base_dir, target))
-            out[rid] = (elem.get("Type") or "", path)
+    for _tag, attrs, _text in _elements(data, {"Relationship"}):
+        rid, target = attrs.get("Id"), attrs.get("Target")
+        if not rid or not target or attrs.get("TargetMode") == "External":
+            continue
+        if target.startswith("/"):
+            path = target.lstrip("/")
+        else:
+            path = posixpath.normpath(posixpath.join(base_dir, target))
+        out[rid] = (attrs.get("Type") or "", path)
     return out
 
 
@@ -740,27 +771,24 @@ def _inspect_xlsx(data: bytes, by_name: dict, read, limits: Limits, parts: dict[
     hidden: list[str] = []
     defined: dict[str, str] = {}
     sheet_paths: dict[str, str] = {}  # member path -> sheet name
-    for event, elem in _xml_events(read("xl/workbook.xml")):
-        if event != "end":
-            continue
-        tag = _local(elem.tag)
+    for tag, attrs, text in _elements(read("xl/workbook.xml"), {"sheet", "definedName"}):
         if tag == "sheet":
-            sname = elem.get("name")
+            sname = attrs.get("name")
             if sname is None:
                 continue
             sheet_names.append(sname)
-            if elem.get("state") in ("hidden", "veryHidden"):
+            if attrs.get("state") in ("hidden", "veryHidden"):
                 hidden.append(sname)
-            rid = _attr(elem, "id", "relationships")
+            rid = attrs.get("id")  # r:id, by its local name
             if rid and rid in rels:
                 sheet_paths[rels[rid][1]] = sname
         elif tag == "definedName":
-            dname = elem.get("name")
-            if not dname or elem.get("localSheetId") is not None:
+            dname = attrs.get("name")
+            if not dname or attrs.get("localSheetId") is not None:
                 continue
             if dname.lower().startswith(("_xlnm.", "_xlfn.")):
                 continue
-            defined.setdefault(dname, elem.text or "")
+            defined.setdefault(dname, text or "")
 
     sheet_re = re.compile(r"xl/worksheets/[^/]+\.xml")
     sheets = {n: sheet_paths.get(n) for n in by_name if sheet_re.fullmatch(n)}

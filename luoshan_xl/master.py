@@ -81,7 +81,7 @@ class MasterWorkbook:
         if not path.exists():
             return cls(path)
         try:
-            book = open_book(path, MASTER_LIMITS)
+            book = open_book(path, MASTER_LIMITS, trusted_sha256=_saved_hash(path))
         except RejectedFile as exc:
             raise LuoshanError(f"总表“{path.name}”无法读取：{exc.message}\n"
                                f"可用备份“{backup_path(path).name}”替换后重试。") from exc
@@ -145,6 +145,40 @@ class MasterWorkbook:
             _write_sheet(wb, AUDIT_SHEET, AUDIT_COLUMNS, head, date_fmt, (36, 20, 20, 22, 18, 8, 80),
                          ((a.file, a.sha256, a.time, a.unit, a.period, RESULT_LABELS[a.result], a.reason)
                           for a in self.audit), len(self.audit))
+        _record_hash(self.path)
+
+
+def hash_path(path: Path) -> Path:
+    """Beside the master, the SHA-256 of the file as we last wrote it (see open_book's trusted_sha256)."""
+    return path.with_name(f".{path.name}.sha256")
+
+
+def _saved_hash(path: Path) -> str | None:
+    try:
+        return hash_path(path).read_text(encoding="ascii").strip() or None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _record_hash(path: Path) -> None:
+    from luoshan_xl.submission import file_sha256
+
+    target = hash_path(path)
+    tmp = target.with_name(target.name + f".{os.getpid()}.tmp")
+    try:
+        tmp.write_text(file_sha256(path), encoding="ascii")
+        os.replace(tmp, target)
+        hide_on_windows(target)
+    except OSError:  # only a speed-up: without it the next read checks the file in full
+        tmp.unlink(missing_ok=True)
+
+
+def hide_on_windows(path: Path) -> None:
+    """Give our sidecar files (lock, hash) the hidden attribute, as dot-files are on other systems."""
+    if os.name == "nt":
+        import ctypes
+
+        ctypes.windll.kernel32.SetFileAttributesW(str(path), 0x02)
 
 
 def backup_path(path: Path) -> Path:
@@ -215,6 +249,7 @@ def master_lock(path: Path):
     lock_path = path.with_name(f".{path.name}.lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     f = open(lock_path, "a+b")
+    hide_on_windows(lock_path)
     try:
         if os.name == "nt":
             import msvcrt

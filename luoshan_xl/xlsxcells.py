@@ -11,6 +11,7 @@ format become dates, as in Excel.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import re
 
@@ -35,6 +36,8 @@ _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 _BUILTIN_DATES = set(range(14, 23)) | set(range(27, 37)) | {45, 46, 47} | set(range(50, 59))
 _ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 _R_ATTR = re.compile(rb"""(?<![\w:])r\s*=\s*["']([^"']*)["']""")
+_T_ATTR = re.compile(rb"""(?<![\w:])t\s*=\s*["'](\w+)["']""")
+_S_ATTR = re.compile(rb"""(?<![\w:])s\s*=\s*["'](\d+)["']""")
 
 
 def _attrs(raw: bytes) -> dict[bytes, bytes]:
@@ -87,10 +90,15 @@ def _is_date_code(code: str) -> bool:
     return "general" not in code and bool(re.search(r"[dmyhs]", code))
 
 
-def date_styles(xml: bytes | None) -> set[int]:
+def date_styles(xml: bytes | None) -> frozenset[int]:
     """Indices of the cell formats (the `s` of a cell) that show a number as a date or time."""
     if not xml:
-        return set()
+        return frozenset()
+    return _date_styles(bytes(xml))
+
+
+@functools.lru_cache(maxsize=64)
+def _date_styles(xml: bytes) -> frozenset[int]:
     custom = {}
     for m in _NUMFMT.finditer(xml):
         a = _attrs(m.group(1))
@@ -103,7 +111,7 @@ def date_styles(xml: bytes | None) -> set[int]:
             fid = int(_attrs(m.group(1)).get(b"numFmtId", b"0") or 0)
             if fid in _BUILTIN_DATES or custom.get(fid, False):
                 out.add(i)
-    return out
+    return frozenset(out)
 
 
 def _col(letters: bytes) -> int:
@@ -159,12 +167,12 @@ def _read_sheet_walk(xml: bytes, shared, dates: set[int]
 def _cell(row: int, col: int, raw_attrs: bytes, body: bytes, shared, dates: set[int],
           cells: dict, uncached: set) -> None:
     """Decode one cell with a body into `cells` (or `uncached` for a formula without a value)."""
-    a = _attrs(raw_attrs)
     v = _V.search(body)
     if (v is None or not v.group(1).strip()) and _F.search(body):  # openpyxl writes <v></v>
         uncached.add((row, col))
         return
-    t = a.get(b"t", b"n")
+    tm = _T_ATTR.search(raw_attrs)
+    t = tm.group(1) if tm else b"n"
     value: object
     if t == b"inlineStr":
         value = _runs(body)
@@ -191,7 +199,8 @@ def _cell(row: int, col: int, raw_attrs: bytes, body: bytes, shared, dates: set[
         except ValueError:
             value = _text(raw)
         else:
-            style = int(a.get(b"s", b"0") or 0)
+            sm = _S_ATTR.search(raw_attrs)
+            style = int(sm.group(1)) if sm else 0
             if style in dates and 0 <= number < 2958466:
                 moment = _EXCEL_EPOCH + dt.timedelta(days=number)
                 value = moment.date() if number == int(number) else moment

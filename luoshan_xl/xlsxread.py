@@ -7,6 +7,7 @@ the container check has already parsed safely.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import zipfile
@@ -101,7 +102,7 @@ class Book:
     _uncached: dict[str, set[tuple[int, int]]] | None = None
     _fast_uncached: dict[str, set[tuple[int, int]]] = field(default_factory=dict)
     _shared: object = None  # xlsxcells.SharedStrings
-    _dates: set[int] = field(default_factory=set)
+    _dates: frozenset[int] = frozenset()
 
     @property
     def defined_names(self) -> dict[str, str]:
@@ -153,7 +154,18 @@ class Book:
         return self._uncached.get(sheet, set())
 
 
-def open_book(path: Path, limits: Limits = DEFAULT_LIMITS) -> Book:
+def open_book(path: Path, limits: Limits = DEFAULT_LIMITS, trusted_sha256: str | None = None) -> Book:
+    """Open a workbook for reading, after the container checks.
+
+    `trusted_sha256`: the hash of a file we wrote ourselves (the master); when the file still
+    has exactly that hash, the checks are skipped — its bytes are the ones we produced.
+    """
+    if trusted_sha256 is not None:
+        data = Path(path).read_bytes()
+        if hashlib.sha256(data).hexdigest() == trusted_sha256:
+            container = Container("xlsx", data, False)
+            wb, names = _calamine(container)
+            return Book(path=Path(path), container=container, sheet_names=names, _workbook=wb)
     container = inspect_file(Path(path), limits)
     if container.kind == "xlsx" and container.parts is not None and container.sheet_names:
         # The fast reader has what it needs; calamine is opened only if a sheet needs it.

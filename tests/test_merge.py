@@ -329,7 +329,7 @@ def test_interrupted_write_keeps_the_previous_master(tmp_path, monkeypatch):
     result = run("merge", tmp_path / "in2", "--master", tmp_path / "m.xlsx", expect=1)
     assert "No space left on device" in result.stderr
     assert (tmp_path / "m.xlsx").read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".m.xlsx.lock", "in1", "in2", "m.xlsx"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".m.xlsx.lock", ".m.xlsx.sha256", "in1", "in2", "m.xlsx"]
 
 
 def test_rename_blocked_by_windows_lock(tmp_path, monkeypatch):
@@ -373,3 +373,22 @@ def test_large_runs_read_in_two_processes_with_the_same_results(tmp_path, monkey
     assert calls == [6]
     assert parallel == serial
     assert monthly(tmp_path / "parallel.xlsx") == monthly(tmp_path / "serial.xlsx")
+
+
+def test_master_edited_outside_is_checked_again(tmp_path, monkeypatch):
+    """Our own master (unchanged since we wrote it) skips the container checks; an edited one does not."""
+    from luoshan_xl import xlsxread
+
+    make_form(tmp_path / "in" / "a.xlsx")
+    merge_json(tmp_path / "in", "--master", tmp_path / "m.xlsx")
+    assert (tmp_path / ".m.xlsx.sha256").read_text() == __import__("hashlib").sha256(
+        (tmp_path / "m.xlsx").read_bytes()).hexdigest()
+    checked = []
+    real = xlsxread.inspect_file
+    monkeypatch.setattr(xlsxread, "inspect_file", lambda p, limits: checked.append(p.name) or real(p, limits))
+    run("status", "--master", tmp_path / "m.xlsx", "--period", "2019-08")
+    assert checked == []
+    wb = openpyxl.load_workbook(tmp_path / "m.xlsx")  # the clerk re-saves it in another program
+    wb.save(tmp_path / "m.xlsx")
+    run("status", "--master", tmp_path / "m.xlsx", "--period", "2019-08")
+    assert checked == ["m.xlsx"]
