@@ -21,15 +21,46 @@ HELP = click.help_option("-h", "--help", help="显示本帮助并退出。")
 ROSTER_HELP = "单位名册文件（.xlsx 或 .csv，可用 luoshan-xl roster 导出后修改）；不指定则用内置的罗山县名册。"
 
 
-def _period(ctx, param, value):
-    if value is None:
-        return None
-    from luoshan_xl.values import BadValue, parse_period
+def _parsed(parse):
+    """A click callback that parses an option with one of values.py's parsers (Chinese errors)."""
 
-    try:
-        return parse_period(value)
-    except BadValue as exc:
-        raise click.BadParameter(exc.message) from exc
+    def callback(ctx, param, value):
+        if value is None:
+            return None
+        from luoshan_xl.values import BadValue
+
+        try:
+            return parse(value)
+        except BadValue as exc:
+            raise click.BadParameter(exc.message) from exc
+
+    return callback
+
+
+def _parse_period(value):
+    from luoshan_xl.values import parse_period
+
+    return parse_period(value)
+
+
+def _parse_date(value):
+    from luoshan_xl.values import parse_date
+
+    return parse_date(value, None)
+
+
+_period = _parsed(_parse_period)
+_date = _parsed(_parse_date)
+
+# Options several commands share, declared once.
+ROSTER_OPTION = click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), help=ROSTER_HELP)
+MASTER_IN = click.option("--master", "-m", required=True,
+                         type=click.Path(dir_okay=False, exists=True, path_type=Path),
+                         help="总表文件（luoshan-xl merge 生成）。")
+PERIOD_REQUIRED = click.option("--period", required=True, callback=_period,
+                               help="期间，如 2019-08；累计从当年 1 月算起。")
+MIN_WEEKLY = click.option("--min-weekly", type=click.IntRange(1, 50), default=3, show_default=True,
+                          help="政务新媒体每周至少更新条数；月要求 = 每周条数 × 当月天数 ÷ 7，向上取整。")
 
 
 class LuoshanGroup(click.Group):
@@ -88,7 +119,7 @@ def main():
               help="输出文件夹（不存在会自动创建）。")
 @click.option("--period", callback=_period, help="报送期间，如 2019-08；填入报送表。")
 @click.option("--per-unit", is_flag=True, help="同时为名册中每个单位生成一份已填好单位名称和期间的报送表。")
-@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), help=ROSTER_HELP)
+@ROSTER_OPTION
 def template(output, period, per_unit, roster):
     """生成标准报送表（空白表，及每个单位一份的预填表）。
 
@@ -115,7 +146,7 @@ def template(output, period, per_unit, roster):
 @HELP
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="导出的名册文件（.xlsx）。")
-@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), help=ROSTER_HELP)
+@ROSTER_OPTION
 def roster(output, roster):
     """导出单位名册，供在 WPS/Excel 中修改。
 
@@ -142,7 +173,7 @@ def roster(output, roster):
               help="为每个被退回的文件生成一份回执（.xlsx），存到此文件夹，可发回报送单位。")
 @click.option("--dry-run", is_flag=True, help="只检查、报告，不写入总表。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出每个文件的结果（供其他程序使用）。")
-@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), help=ROSTER_HELP)
+@ROSTER_OPTION
 def merge(inputs, master, period, prefer, receipts, dry_run, as_json, roster):
     """把收到的报送表合并进总表。
 
@@ -233,14 +264,12 @@ def _echo_merge(report) -> None:
 
 @main.command(context_settings=CONTEXT)
 @HELP
-@click.option("--master", "-m", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="总表文件（luoshan-xl merge 生成）。")
-@click.option("--period", required=True, callback=_period, help="通报期间，如 2019-08；累计从当年 1 月算起。")
+@MASTER_IN
+@PERIOD_REQUIRED
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="输出的通报附件工作簿（.xlsx）。")
-@click.option("--min-weekly", type=click.IntRange(1, 50), default=3, show_default=True,
-              help="政务新媒体每周至少更新条数；月要求 = 每周条数 × 当月天数 ÷ 7，向上取整。")
-@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), help=ROSTER_HELP)
+@MIN_WEEKLY
+@ROSTER_OPTION
 def rank(master, period, output, min_weekly, roster):
     """计算累计数、排名和不合格标注，生成可直接打印的通报附件1-3。
 
@@ -277,27 +306,15 @@ def rank(master, period, output, min_weekly, roster):
     click.echo(f"已生成通报附件：{output}")
 
 
-def _date(ctx, param, value):
-    if value is None:
-        return None
-    from luoshan_xl.values import BadValue, parse_date
-
-    try:
-        return parse_date(value, None)
-    except BadValue as exc:
-        raise click.BadParameter(exc.message) from exc
-
-
 @main.command(context_settings=CONTEXT)
 @HELP
-@click.option("--master", "-m", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="总表文件。")
-@click.option("--period", required=True, callback=_period, help="期间，如 2019-08。")
+@MASTER_IN
+@PERIOD_REQUIRED
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="另存一份可打印的报送情况表（.xlsx）。")
 @click.option("--reminder", is_flag=True, help="输出可直接发微信或邮件的催报通知。")
 @click.option("--deadline", callback=_date, help="催报通知中的截止日期，如 2019-09-05。")
-@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), help=ROSTER_HELP)
+@ROSTER_OPTION
 def status(master, period, output, reminder, deadline, roster):
     """查看某月谁已报送、谁未报送，并生成催报通知。
 
@@ -329,17 +346,15 @@ def status(master, period, output, reminder, deadline, roster):
 
 @main.command(context_settings=CONTEXT)
 @HELP
-@click.option("--master", "-m", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="总表文件。")
-@click.option("--period", required=True, callback=_period, help="通报期间，如 2019-08。")
+@MASTER_IN
+@PERIOD_REQUIRED
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="输出的通报文稿（.docx）。")
 @click.option("--doc-number", default="", help="发文字号，如 罗政办〔2019〕67号。")
 @click.option("--date", "date_", callback=_date, help="成文日期，如 2019-09-09；默认今天。")
 @click.option("--office", default="罗山县人民政府办公室", show_default=True, help="发文机关。")
-@click.option("--min-weekly", type=click.IntRange(1, 50), default=3, show_default=True,
-              help="政务新媒体每周至少更新条数。")
-@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), help=ROSTER_HELP)
+@MIN_WEEKLY
+@ROSTER_OPTION
 def notice(master, period, output, doc_number, date_, office, min_weekly, roster):
     """生成通报文稿（Word .docx）：标题、主送、正文、附件列表和附件1-3表格。
 

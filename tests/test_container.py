@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import xlsxwriter
+from bad_inputs.make_bad_inputs import build_ole  # one OLE2 builder for the generator and these tests
 
 from luoshan_xl.container import (
     DEFAULT_LIMITS,
@@ -145,96 +146,6 @@ def patch_sizes(data: bytes, name: str, size: int) -> bytes:
         pos += 4
     assert patched == 2
     return bytes(buf)
-
-
-def build_ole(streams: dict[str, bytes]) -> bytes:
-    """A minimal valid OLE2 compound file (v3, 512-byte sectors).
-
-    Streams of 4096 bytes or more go to regular sectors, smaller ones to the
-    mini stream, as the specification requires.
-    """
-    ssz, mini, cutoff = 512, 64, 4096
-    endc, free, fatsect, nostream = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFD, 0xFFFFFFFF
-    names = list(streams)
-    n_dir_sectors = -(-(len(names) + 1) // 4)
-    fat = [fatsect]  # sector 0 is the FAT
-    sectors: list[bytes] = [b""]
-
-    def alloc(body: bytes) -> int:
-        count = max(1, -(-len(body) // ssz))
-        first = len(sectors)
-        for i in range(count):
-            sectors.append(body[i * ssz : (i + 1) * ssz].ljust(ssz, b"\0"))
-            fat.append(first + i + 1 if i < count - 1 else endc)
-        return first
-
-    dir_first = len(sectors)
-    for _ in range(n_dir_sectors):  # placeholders, filled below
-        sectors.append(b"")
-        fat.append(len(sectors) if _ < n_dir_sectors - 1 else endc)
-
-    starts: dict[str, int] = {}
-    mini_stream = b""
-    minifat: list[int] = []
-    for n in names:
-        body = streams[n]
-        if len(body) >= cutoff:
-            starts[n] = alloc(body)
-        else:
-            count = max(1, -(-len(body) // mini))
-            first = len(mini_stream) // mini
-            mini_stream += body.ljust(count * mini, b"\0")
-            minifat.extend(first + i + 1 if i < count - 1 else endc for i in range(count))
-            starts[n] = first
-    root_start, minifat_start, n_minifat = endc, endc, 0
-    if mini_stream:
-        root_start = alloc(mini_stream)
-        raw = struct.pack(f"<{len(minifat)}I", *minifat)
-        minifat_start = alloc(raw.ljust(ssz, b"\xff"))
-        n_minifat = 1
-
-    def entry(name: str, etype: int, child: int, right: int, start: int, size: int) -> bytes:
-        raw_name = (name + "\0").encode("utf-16-le")
-        return (
-            raw_name.ljust(64, b"\0")
-            + struct.pack("<HBBIII", len(raw_name), etype, 1, nostream, right, child)
-            + bytes(16 + 4 + 16)
-            + struct.pack("<III", start, size, 0)
-        )
-
-    entries = [entry("Root Entry", 5, 1 if names else nostream, nostream, root_start, len(mini_stream))]
-    for i, n in enumerate(names, start=1):
-        entries.append(
-            entry(n, 2, nostream, i + 1 if i < len(names) else nostream, starts[n], len(streams[n]))
-        )
-    dir_raw = b"".join(entries).ljust(n_dir_sectors * ssz, b"\0")
-    for i in range(n_dir_sectors):
-        sectors[dir_first + i] = dir_raw[i * ssz : (i + 1) * ssz]
-    assert len(fat) <= ssz // 4
-    sectors[0] = struct.pack(f"<{len(fat)}I", *fat).ljust(ssz, b"\xff")
-    difat = [0] + [free] * 108
-    header = struct.pack(
-        "<8s16sHHHHH6sIIIIIIIII109I",
-        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
-        bytes(16),
-        0x3E,
-        3,
-        0xFFFE,
-        9,
-        6,
-        bytes(6),
-        0,
-        1,
-        dir_first,
-        0,
-        cutoff,
-        minifat_start,
-        n_minifat,
-        endc,
-        0,
-        *difat,
-    )
-    return header + b"".join(sectors)
 
 
 def biff(records: list[tuple[int, bytes]]) -> bytes:
