@@ -392,3 +392,17 @@ def test_master_edited_outside_is_checked_again(tmp_path, monkeypatch):
     wb.save(tmp_path / "m.xlsx")
     run("status", "--master", tmp_path / "m.xlsx", "--period", "2019-08")
     assert checked == ["m.xlsx"]
+
+
+def test_merge_imports_neither_pandas_nor_openpyxl(tmp_path):
+    """The typical month must start fast: merge needs neither (see benchmarks/)."""
+    import subprocess
+    import sys
+
+    make_form(tmp_path / "in" / "a.xlsx")
+    code = ("import sys; from luoshan_xl.cli import main\n"
+            f"sys.argv = ['luoshan-xl', 'merge', {str(tmp_path / 'in')!r}, '--master', {str(tmp_path / 'm.xlsx')!r}]\n"
+            "try:\n    main()\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
+            "print(sorted(m for m in ('pandas', 'openpyxl', 'numpy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
