@@ -67,14 +67,26 @@ class SharedStrings:
 
     def __init__(self, xml: bytes | None):
         self._xml = xml or b""
-        self._spans = [m.span(1) for m in _SI.finditer(self._xml)]
+        self._items = _SI.finditer(self._xml)  # scanned only as far as the highest index used
+        self._spans: list[tuple[int, int]] = []
         self._cache: dict[int, str] = {}
 
+    def _scan_to(self, i: int) -> None:
+        while len(self._spans) <= i:
+            m = next(self._items, None)
+            if m is None:
+                return
+            self._spans.append(m.span(1))
+
     def __len__(self) -> int:
+        self._scan_to(1 << 62)
         return len(self._spans)
 
     def __getitem__(self, i: int) -> str:
         if i not in self._cache:
+            if i < 0:
+                raise IndexError(i)
+            self._scan_to(i)
             start, end = self._spans[i]  # IndexError for a bad index, as a list would
             self._cache[i] = _runs(self._xml[start:end]) if start >= 0 else ""
         return self._cache[i]
