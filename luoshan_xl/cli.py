@@ -17,6 +17,7 @@ from luoshan_xl import __version__, click_zh
 click_zh.install()
 
 CONTEXT = {"help_option_names": [], "max_content_width": 100}
+COMMAND = {"context_settings": CONTEXT, "options_metavar": "[选项]"}
 HELP = click.help_option("-h", "--help", help="显示本帮助并退出。")
 ROSTER_HELP = "单位名册文件（.xlsx 或 .csv，可用 luoshan-xl roster 导出后修改）；不指定则用内置的罗山县名册。"
 
@@ -53,13 +54,14 @@ _period = _parsed(_parse_period)
 _date = _parsed(_parse_date)
 
 # Options several commands share, declared once.
-ROSTER_OPTION = click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), help=ROSTER_HELP)
-MASTER_IN = click.option("--master", "-m", required=True,
+ROSTER_OPTION = click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), metavar="名册.xlsx",
+                             help=ROSTER_HELP)
+MASTER_IN = click.option("--master", "-m", required=True, metavar="总表.xlsx",
                          type=click.Path(dir_okay=False, exists=True, path_type=Path),
                          help="总表文件（luoshan-xl merge 生成）。")
-PERIOD_REQUIRED = click.option("--period", required=True, callback=_period,
-                               help="期间，如 2019-08；累计从当年 1 月算起。")
-MIN_WEEKLY = click.option("--min-weekly", type=click.IntRange(1, 50), default=3, show_default=True,
+PERIOD_REQUIRED = click.option("--period", required=True, callback=_period, metavar="YYYY-MM",
+                               help="期间，如 2019-08。")
+MIN_WEEKLY = click.option("--min-weekly", type=click.IntRange(1, 50), default=3, show_default=True, metavar="条数",
                           help="政务新媒体每周至少更新条数；月要求 = 每周条数 × 当月天数 ÷ 7，向上取整。")
 
 
@@ -94,7 +96,7 @@ class LuoshanGroup(click.Group):
             ctx.exit(1)
 
 
-@click.group(cls=LuoshanGroup, context_settings=CONTEXT)
+@click.group(cls=LuoshanGroup, context_settings=CONTEXT, options_metavar="[选项]", subcommand_metavar="命令 [参数]...")
 @click.version_option(__version__, "-V", "--version", message="luoshan-xl %(version)s", help="显示版本号并退出。")
 @HELP
 def main():
@@ -113,11 +115,11 @@ def main():
     """
 
 
-@main.command(context_settings=CONTEXT)
+@main.command(**COMMAND)
 @HELP
-@click.option("--output", "-o", "output", required=True, type=click.Path(file_okay=False, path_type=Path),
+@click.option("--output", "-o", "output", required=True, metavar="文件夹", type=click.Path(file_okay=False, path_type=Path),
               help="输出文件夹（不存在会自动创建）。")
-@click.option("--period", callback=_period, help="报送期间，如 2019-08；填入报送表。")
+@click.option("--period", callback=_period, metavar="YYYY-MM", help="报送期间，如 2019-08；填入报送表。")
 @click.option("--per-unit", is_flag=True, help="同时为名册中每个单位生成一份已填好单位名称和期间的报送表。")
 @ROSTER_OPTION
 def template(output, period, per_unit, roster):
@@ -142,9 +144,9 @@ def template(output, period, per_unit, roster):
         click.echo(f"已生成 {len(result.per_unit)} 份单位报送表，位于：{output}")
 
 
-@main.command(context_settings=CONTEXT)
+@main.command(**COMMAND)
 @HELP
-@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--output", "-o", required=True, metavar="文件", type=click.Path(dir_okay=False, path_type=Path),
               help="导出的名册文件（.xlsx）。")
 @ROSTER_OPTION
 def roster(output, roster):
@@ -162,14 +164,14 @@ def roster(output, roster):
     click.echo(f"已导出单位名册（{len(r.units)} 个单位）：{output}")
 
 
-@main.command(context_settings=CONTEXT)
+@main.command(**COMMAND)
 @HELP
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--master", "-m", required=True, type=click.Path(dir_okay=False, path_type=Path),
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="文件或文件夹...")
+@click.option("--master", "-m", required=True, metavar="总表.xlsx", type=click.Path(dir_okay=False, path_type=Path),
               help="总表文件（.xlsx）；不存在会新建。")
-@click.option("--period", callback=_period, help="本次汇总的期间，如 2019-08；其他期间的报送表会被退回。")
-@click.option("--prefer", type=click.Choice(["newest"]), help="同一单位同一期间有两份不同报送表时，采用修改时间较新的一份。")
-@click.option("--receipts", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--period", callback=_period, metavar="YYYY-MM", help="本次汇总的期间，如 2019-08；其他期间的报送表会被退回。")
+@click.option("--prefer", type=click.Choice(["newest"]), metavar="newest", help="同一单位同一期间有两份不同报送表时，采用修改时间较新的一份。")
+@click.option("--receipts", metavar="文件夹", type=click.Path(file_okay=False, path_type=Path),
               help="为每个被退回的文件生成一份回执（.xlsx），存到此文件夹，可发回报送单位。")
 @click.option("--dry-run", is_flag=True, help="只检查、报告，不写入总表。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出每个文件的结果（供其他程序使用）。")
@@ -177,9 +179,7 @@ def roster(output, roster):
 def merge(inputs, master, period, prefer, receipts, dry_run, as_json, roster):
     """把收到的报送表合并进总表。
 
-    INPUTS 可以是文件或文件夹（包括子文件夹）。有问题的文件不会合并，并列出每个问题所在的
-    工作表、单元格和改正方法；其余文件照常合并。同一文件重复合并不会重复计数；同一单位
-    同一期间再次报送会替换原数据（原数据记入“报送记录”）。
+    可以给出文件或文件夹（包括子文件夹），以及邮箱另存的 .eml 邮件和 .zip 压缩包。有问题的文件不会合并，并列出每个问题所在的工作表、单元格和改正方法；其余文件照常合并。同一文件重复合并不会重复计数；同一单位同一期间再次报送会替换原数据（原数据记入“报送记录”）。
 
     退出码：0 全部合并；1 有文件被退回或冲突；2 命令用法错误。
 
@@ -200,6 +200,12 @@ def merge(inputs, master, period, prefer, receipts, dry_run, as_json, roster):
     else:
         _echo_merge(report)
     sys.exit(report.exit_code)
+
+
+def _not_the_master(output: Path, master: Path) -> None:
+    if Path(output).resolve() == Path(master).resolve():
+        raise click.UsageError(f"--output 不能是总表本身（{master}），否则总表会被覆盖。请另取一个文件名，"
+                               "例如 通报附件.xlsx。")
 
 
 class _Progress:
@@ -230,10 +236,16 @@ def _echo_merge(report) -> None:
     from luoshan_xl.master import RESULT_LABELS
     from luoshan_xl.render import table
 
+    # The table stays narrow; every problem and every conflict is spelled out in full below it.
+    explained = [o for o in report.outcomes if o.problems or o.result in ("conflict", "replaced")]
     rows = []
     for o in report.outcomes:
         if o.problems:
-            why = f"{len(o.problems)} 个问题，见下方" if len(o.problems) > 1 else o.problems[0].message
+            why = f"{len(o.problems)} 个问题，见下方"
+        elif o.result == "conflict":
+            why = "与其他文件冲突，见下方"
+        elif o.result == "replaced":
+            why = "替换了原数据，见下方"
         else:
             why = o.note
         rows.append([o.file, o.unit or "", o.period or "", RESULT_LABELS[o.result], why])
@@ -241,12 +253,14 @@ def _echo_merge(report) -> None:
         click.echo(table(["文件", "单位", "期间", "结果", "说明"], rows))
     else:
         click.echo("没有找到任何文件。")
-    for o in report.outcomes:
-        if len(o.problems) > 1 or (o.problems and len(o.problems[0].message) > 60):
-            click.echo(f"\n“{o.file}”的问题：")
-            for p in o.problems:
-                where = "，".join(x for x in (p.sheet and f"工作表“{p.sheet}”", p.cell and f"单元格 {p.cell}") if x)
-                click.echo(f"  - {where + '：' if where else ''}{p.message}")
+    for o in explained:
+        heading = "的问题" if o.problems else "：冲突" if o.result == "conflict" else "：已替换"
+        click.echo(f"\n“{o.file}”{heading}：")
+        for p in o.problems:
+            where = "，".join(x for x in (p.sheet and f"工作表“{p.sheet}”", p.cell and f"单元格 {p.cell}") if x)
+            click.echo(f"  - {where + '：' if where else ''}{p.message}")
+        if not o.problems:
+            click.echo(f"  - {o.note}")
     counts = "，".join(f"{RESULT_LABELS[k]} {report.count(k)}" for k in RESULT_LABELS if report.count(k))
     click.echo(f"\n共 {len(report.outcomes)} 个文件：{counts or '无'}。")
     if report.dry_run:
@@ -262,11 +276,11 @@ def _echo_merge(report) -> None:
             click.echo(f"\n{report.period} 名册中的单位已全部报送。")
 
 
-@main.command(context_settings=CONTEXT)
+@main.command(**COMMAND)
 @HELP
 @MASTER_IN
 @PERIOD_REQUIRED
-@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--output", "-o", required=True, metavar="文件", type=click.Path(dir_okay=False, path_type=Path),
               help="输出的通报附件工作簿（.xlsx）。")
 @MIN_WEEKLY
 @ROSTER_OPTION
@@ -287,6 +301,7 @@ def rank(master, period, output, min_weekly, roster):
     from luoshan_xl.report import write_report
     from luoshan_xl.roster import Roster
 
+    _not_the_master(output, master)
     r = Roster.load(roster)
     notice = build_notice(MasterWorkbook.load(master, r), r, period, min_weekly=min_weekly)
     write_report(notice, output)
@@ -306,14 +321,14 @@ def rank(master, period, output, min_weekly, roster):
     click.echo(f"已生成通报附件：{output}")
 
 
-@main.command(context_settings=CONTEXT)
+@main.command(**COMMAND)
 @HELP
 @MASTER_IN
 @PERIOD_REQUIRED
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--output", "-o", metavar="文件", type=click.Path(dir_okay=False, path_type=Path),
               help="另存一份可打印的报送情况表（.xlsx）。")
 @click.option("--reminder", is_flag=True, help="输出可直接发微信或邮件的催报通知。")
-@click.option("--deadline", callback=_date, help="催报通知中的截止日期，如 2019-09-05。")
+@click.option("--deadline", callback=_date, metavar="YYYY-MM-DD", help="催报通知中的截止日期，如 2019-09-05。")
 @ROSTER_OPTION
 def status(master, period, output, reminder, deadline, roster):
     """查看某月谁已报送、谁未报送，并生成催报通知。
@@ -327,39 +342,49 @@ def status(master, period, output, reminder, deadline, roster):
     from luoshan_xl.master import MasterWorkbook
     from luoshan_xl.render import table
     from luoshan_xl.roster import Roster
-    from luoshan_xl.status import MISSING, RETURNED, SUBMITTED, build_status, reminder_text, write_status_xlsx
+    from luoshan_xl.status import (
+        CONFLICT,
+        MISSING,
+        RETURNED,
+        SUBMITTED,
+        build_status,
+        reminder_text,
+        write_status_xlsx,
+    )
 
     r = Roster.load(roster)
     report = build_status(MasterWorkbook.load(master, r), r, period)
     if reminder:
         click.echo(reminder_text(report, deadline))
         return
-    order = {RETURNED: 0, MISSING: 1, SUBMITTED: 2}
+    order = {CONFLICT: 0, RETURNED: 1, MISSING: 2, SUBMITTED: 3}
     rows = sorted(report.rows, key=lambda x: order[x.state])
-    click.echo(table(["单位", "状态", "文件", "合并时间"], [[x.unit, x.state, x.file, x.time] for x in rows]))
+    click.echo(table(["单位", "状态", "文件", "时间", "说明"],
+                     [[x.unit, x.state, x.file, x.time, x.note] for x in rows], max_width=40))
+    conflicts = f"，冲突待确认 {len(report.of(CONFLICT))}" if report.of(CONFLICT) else ""
     click.echo(f"{period}：已报送 {len(report.of(SUBMITTED))}，未报送 {len(report.of(MISSING))}，"
-               f"退回待重报 {len(report.of(RETURNED))}（共 {len(report.rows)} 个单位）。")
+               f"退回待重报 {len(report.of(RETURNED))}{conflicts}（共 {len(report.rows)} 个单位）。")
     if output:
+        _not_the_master(output, master)
         write_status_xlsx(report, output)
         click.echo(f"已生成报送情况表：{output}")
 
 
-@main.command(context_settings=CONTEXT)
+@main.command(**COMMAND)
 @HELP
 @MASTER_IN
 @PERIOD_REQUIRED
-@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--output", "-o", required=True, metavar="文件", type=click.Path(dir_okay=False, path_type=Path),
               help="输出的通报文稿（.docx）。")
-@click.option("--doc-number", default="", help="发文字号，如 罗政办〔2019〕67号。")
-@click.option("--date", "date_", callback=_date, help="成文日期，如 2019-09-09；默认今天。")
-@click.option("--office", default="罗山县人民政府办公室", show_default=True, help="发文机关。")
+@click.option("--doc-number", default="", metavar="文号", help="发文字号，如 罗政办〔2019〕67号。")
+@click.option("--date", "date_", callback=_date, metavar="YYYY-MM-DD", help="成文日期，如 2019-09-09；默认今天。")
+@click.option("--office", default="罗山县人民政府办公室", show_default=True, metavar="机关", help="发文机关。")
 @MIN_WEEKLY
 @ROSTER_OPTION
 def notice(master, period, output, doc_number, date_, office, min_weekly, roster):
     """生成通报文稿（Word .docx）：标题、主送、正文、附件列表和附件1-3表格。
 
-    正文按原通报的写法，自动填入期间、各项合计、居前单位、未报送单位和不合格账号；
-    版式按 GB/T 9704（A4，方正小标宋简体标题，仿宋_GB2312 正文，每个附件另起一页）。
+    正文按原通报的写法，自动填入期间、各项合计、居前单位、未报送单位和不合格账号；版式按 GB/T 9704（A4，方正小标宋简体标题，仿宋_GB2312 正文，每个附件另起一页）。
 
     \b
     示例：
@@ -371,6 +396,7 @@ def notice(master, period, output, doc_number, date_, office, min_weekly, roster
     from luoshan_xl.notice_docx import NoticeOptions, write_notice
     from luoshan_xl.roster import Roster
 
+    _not_the_master(output, master)
     r = Roster.load(roster)
     tables = build_notice(MasterWorkbook.load(master, r), r, period, min_weekly=min_weekly)
     write_notice(tables, output, NoticeOptions(doc_number=doc_number, office=office, date=date_))

@@ -13,6 +13,7 @@ import click.formatting
 import click.parser
 import click.termui
 import click.types
+import click.utils
 
 ZH = {
     "Usage:": "用法：",
@@ -75,7 +76,15 @@ def _n(singular: str, plural: str, n: int) -> str:
     return ZH_PLURAL.get(singular, singular if n == 1 else plural)
 
 
+def _term_len(text: str) -> int:
+    """Columns a text takes in a terminal: a Chinese character takes two (click counts one)."""
+    from luoshan_xl.render import display_width
+
+    return display_width(click.utils.strip_ansi(text))
+
+
 def install() -> None:
+    click.formatting.term_len = _term_len  # aligns help columns that hold Chinese
     for module in (click.core, click.decorators, click.exceptions, click.formatting, click.parser, click.termui,
                    click.types):
         if hasattr(module, "_"):

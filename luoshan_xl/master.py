@@ -83,8 +83,10 @@ class MasterWorkbook:
         try:
             book = open_book(path, MASTER_LIMITS, trusted_sha256=_saved_hash(path))
         except RejectedFile as exc:
-            raise LuoshanError(f"总表“{path.name}”无法读取：{exc.message}\n"
-                               f"可用备份“{backup_path(path).name}”替换后重试。") from exc
+            backup = backup_path(path)
+            hint = f"如果总表损坏，可用备份“{backup.name}”替换后重试。" if backup.exists() else ""
+            raise LuoshanError(f"“{path.name}”无法作为总表读取（{exc.code}）：它不是 luoshan-xl merge 生成的 Excel "
+                               f"总表，或文件已损坏。请用 --master 指定正确的总表文件。{hint}") from exc
         except PermissionError as exc:
             raise LuoshanError(locked_message(path)) from exc
         master = cls(path)
@@ -130,8 +132,12 @@ class MasterWorkbook:
 
     # -- saving -------------------------------------------------------------
 
-    def save(self) -> None:
-        with atomic_workbook(self.path, backup=self.backup_path, options={"constant_memory": True}) as wb:
+    def save(self, rotate_backup: bool = True) -> None:
+        """Write the master; the previous one becomes the backup unless `rotate_backup` is False
+        (a run that changed no figure keeps the backup a real step back)."""
+        backup = self.backup_path if rotate_backup else None
+        with atomic_workbook(self.path, backup=backup, options={"constant_memory": True},
+                             check_open=False) as wb:
             head = wb.add_format({"bold": True, "bg_color": "#D9E1F2", "pattern": 1, "border": 1})
             date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
             monthly = sorted(self.monthly, key=lambda m: (m.period, m.unit))
@@ -229,18 +235,10 @@ def remove_stale_temp_files(path: Path) -> None:
             stale.unlink(missing_ok=True)
 
 
-def office_lock_files(path: Path) -> list[Path]:
-    """Owner files WPS, Excel and LibreOffice leave beside a workbook they have open."""
-    names = [f"~${path.name}", f".~lock.{path.name}#", f".~{path.name}"]
-    return [p for p in (path.with_name(n) for n in names) if p.exists()]
-
-
 def check_not_open(path: Path) -> None:
-    found = office_lock_files(path)
-    if found:
-        raise LuoshanError(
-            f"总表“{path.name}”似乎正在 WPS 或 Excel 中打开（发现“{found[0].name}”）。请先关闭总表再运行；"
-            f"如果已经关闭，说明该临时文件是上次异常退出留下的，可以删除“{found[0].name}”后重试。")
+    from luoshan_xl.xlsxwrite import check_not_open as check
+
+    check(path, "总表")
 
 
 @contextmanager

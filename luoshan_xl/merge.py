@@ -128,6 +128,8 @@ def merge(inputs: list[Path], master_path: Path, roster: Roster, period: str | N
         files = [(p, d) for p, d in files if p.resolve() != master_path.resolve()]
         master = MasterWorkbook.load(master_path, roster)
         outcomes, accepted = _read_all(files, roster, period, master.merged_shas(), progress)
+        if period is None:
+            _hold_other_periods(accepted, outcomes, {(m.unit, m.period) for m in master.monthly})
         _resolve_conflicts(accepted, outcomes, prefer)
         audit = _apply(master, accepted, outcomes, stamp)
         for o in outcomes + [o for o in others if o.result == "rejected"]:
@@ -137,7 +139,7 @@ def merge(inputs: list[Path], master_path: Path, roster: Roster, period: str | N
         report_period = period or _common_period(outcomes)
         if not dry_run:
             master.audit.extend(sorted(audit, key=lambda a: a.file))
-            master.save()
+            master.save(rotate_backup=bool(accepted))
     order = {d: i for i, (_, d) in enumerate(files)}
     outcomes.sort(key=lambda o: order.get(o.file, 0))
     receipts = []
@@ -241,7 +243,7 @@ def _resolve_conflicts(accepted: dict[str, Submission], outcomes: list[FileOutco
             for n in names:
                 others = "”“".join(x for x in names if x != n)
                 losers.setdefault(n, f"与“{others}”同为 {unit} {period} 的报表但内容不同，两份均未合并。"
-                                     "请确认以哪一份为准，删除另一份后重新合并，或加 --prefer newest 采用较新的一份")
+                                     "请确认以哪一份为准，删除另一份后重新合并，或加 --prefer newest 采用较新的一份。")
     for n, why in losers.items():
         o = outcome[n]
         o.result = "skipped" if prefer == "newest" else "conflict"
@@ -275,6 +277,7 @@ def _apply(master: MasterWorkbook, accepted: dict[str, Submission], outcomes: li
     for name, sub in accepted.items():
         replaced_notes = [_describe_old(m, old_accounts.get(key, []))
                           for key in sorted(sub.keys) for m in old_monthly.get(key, [])]
+        dropped = sum(len(old_accounts.get(key, [])) for key in sub.keys)
         master.monthly.extend(sub.records)
         master.accounts.extend(sub.accounts)
         o = outcome[name]
@@ -284,6 +287,8 @@ def _apply(master: MasterWorkbook, accepted: dict[str, Submission], outcomes: li
             shown = replaced_notes[:50]
             reason = "替换了原数据：" + "；".join(shown) + (f"；……共 {len(replaced_notes)} 条" if len(replaced_notes) > 50 else "")
             o.note = f"替换了此前合并的 {len(replaced_notes)} 条数据（原值已记入报送记录）"
+            if dropped or sub.accounts:
+                o.note += f"；新媒体账号由原来的 {dropped} 个改为 {len(sub.accounts)} 个"
         audit.append(AuditRow(sub.file, sub.sha256, stamp, sub.unit or "", sub.period or "", o.result, reason))
     return audit
 
@@ -306,6 +311,34 @@ def _reason(o: FileOutcome) -> str:
         return "；".join(f"{p.sheet + ' ' if p.sheet else ''}{p.cell + ' ' if p.cell else ''}{p.message}"
                         for p in o.problems)
     return o.note
+
+
+def _hold_other_periods(accepted: dict[str, Submission], outcomes: list[FileOutcome],
+                        existing: set[tuple[str, str]]) -> None:
+    """Without --period, the month being collected is the one most forms of this run are for.  A form
+    for another month that would REPLACE figures already merged (perhaps already published) is held
+    back: a form sent with last month's date must not quietly change last month.  Forms for months
+    not yet in the master (catching up) and bulk history sheets go in as usual."""
+    counts: dict[str, int] = defaultdict(int)
+    for sub in accepted.values():
+        if sub.kind == "form":
+            counts[sub.period] += 1
+    if len(counts) < 2:
+        return
+    run_period = max(counts, key=lambda p: (counts[p], p))
+    outcome = {o.file: o for o in outcomes}
+    for name, sub in list(accepted.items()):
+        if sub.kind != "form" or sub.period == run_period or not (sub.keys & existing):
+            continue
+        sheet, cell = sub.period_cell or (None, None)
+        o = outcome[name]
+        o.result = "rejected"
+        o.problems = [Problem(name, sheet, cell, "other_period",
+                              f"报送期间是 {sub.period}，而本次收到的其他报送表是 {run_period} 的；总表中已有 {sub.unit} "
+                              f"{sub.period} 的数据（可能已经通报），为防止误改，这份表没有合并。请核对报送期间；如确实要更正 "
+                              f"{sub.period} 的数据，请单独合并这份表并注明期间：luoshan-xl merge 文件 --master 总表 "
+                              f"--period {sub.period}")]
+        del accepted[name]
 
 
 def _common_period(outcomes: list[FileOutcome]) -> str | None:

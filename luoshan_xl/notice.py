@@ -80,7 +80,8 @@ def accounts_frame(master: MasterWorkbook) -> pd.DataFrame:
 def build_notice(master: MasterWorkbook, roster: Roster, period: str, min_weekly: int = 3) -> NoticeTables:
     monthly = monthly_frame(master)
     if not ((monthly["period"] == period).any() or any(a.period == period for a in master.accounts)):
-        have = "、".join(master.periods()[-6:]) or "无"
+        periods = master.periods()
+        have = (f"{periods[0]}至{periods[-1]}" if len(periods) > 2 else "、".join(periods)) or "无"
         raise LuoshanError(f"总表“{master.path.name}”中没有 {period} 的数据（已有期间：{have}）。"
                            "请先用 luoshan-xl merge 合并该月的报送表，或检查 --period。")
     year, month = ranking.months_of(period)

@@ -39,7 +39,9 @@ def write_receipt(receipts_dir: Path, outcome, stamp: str, used: set[str] | None
         ws.merge_range(0, 0, 0, 3, "报送表退回回执", title)
         ws.set_row(0, 32)
         text_fmt = wb.add_format(base)
-        for r, text in ((1, f"文件：{outcome.file}"),
+        who = "　".join(x for x in (outcome.unit and f"单位：{outcome.unit}",
+                                   outcome.period and f"报送期间：{outcome.period}") if x)
+        for r, text in ((1, f"文件：{outcome.file}" + (f"　{who}" if who else "")),
                         (2, f"检查时间：{stamp}。此文件未被合并，请按下列问题逐项改正后重新发送。")):
             ws.merge_range(r, 0, r, 3, text, text_fmt)
             ws.set_row(r, fitted_height([(text, 98)], font_pt=11, minimum=20))

@@ -311,7 +311,8 @@ def _write_summary(wb, notice: NoticeTables, fmt) -> None:
         (f"附件2 {notice.span}累计采用合计（条）", total(notice.a2)),
         ("附件3 政务新媒体账号数", len(notice.a3)),
         (f"附件3 不合格账号数（月更新少于 {notice.threshold} 条）", len(fails)),
-        ("不合格账号", "、".join(f"{n}（{p}）" for n, p in zip(fails["name"], fails["platform"], strict=True)) or "无"),
+        ("不合格账号", "、".join(f"{n}（{h}）" for n, h in zip(fails["name"], fails["host_label"], strict=True))
+         or "无"),
         ("连续2次不合格（纳入强制关停）", "、".join(notice.a3[notice.a3["close"]]["name"]) or "无"),
     ]
     for key, value in items:

@@ -105,7 +105,7 @@ class Roster:
             msg += "，是否是：" + "、".join(hint) + "？"
         else:
             msg += "。"
-        return msg + "请按单位名册填写规范名称（可用 luoshan-xl roster 导出名册查看）。"
+        return msg + "请按县政府办下发的单位名册填写规范名称（报送表中可从下拉列表选择）。"
 
     def taking_part(self, assessment: str) -> list[Unit]:
         """Units in an assessment ('disclosure' 附件1 or 'portal' 附件2), in that assessment's order."""

@@ -13,6 +13,7 @@ from luoshan_xl.xlsxwrite import atomic_workbook, fitted_height
 SUBMITTED = "已报送"
 MISSING = "未报送"
 RETURNED = "退回待重报"
+CONFLICT = "冲突待确认"  # two different forms: the office decides, the unit has nothing to fix
 
 MM = 1 / 25.4
 
@@ -39,18 +40,21 @@ class StatusReport:
 def build_status(master: MasterWorkbook, roster: Roster, period: str) -> StatusReport:
     sources = {m.unit: m.source for m in master.monthly if m.period == period}
     merged_at = {a.file: a.time for a in master.audit if a.result in ("merged", "replaced")}
-    returned: dict[str, tuple[str, str, str]] = {}
+    returned: dict[str, tuple[str, str, str, str]] = {}
     for a in master.audit:
         if a.period == period and a.result in ("rejected", "conflict") and a.unit:
-            returned[a.unit] = (a.file, a.time, a.reason)
+            files = returned.get(a.unit, ("", "", "", ""))[0]
+            both = f"{files}、{a.file}" if files and a.result == "conflict" else a.file
+            returned[a.unit] = (both, a.time, a.reason, a.result)
     rows = []
     for u in roster.units:
         if u.name in sources:
             src = sources[u.name]
             rows.append(UnitStatus(u.name, u.category, SUBMITTED, src, merged_at.get(src, "")))
         elif u.name in returned:
-            file, time, reason = returned[u.name]
-            rows.append(UnitStatus(u.name, u.category, RETURNED, file, time, reason))
+            file, time, reason, result = returned[u.name]
+            state = CONFLICT if result == "conflict" else RETURNED
+            rows.append(UnitStatus(u.name, u.category, state, file, time, reason))
         else:
             rows.append(UnitStatus(u.name, u.category, MISSING))
     return StatusReport(period, rows)
@@ -66,16 +70,16 @@ def reminder_text(report: StatusReport, deadline: dt.date | None = None,
     """A ready-to-send reminder (微信 or email) naming the units still owing their form."""
     missing = [r.unit for r in report.of(MISSING)]
     returned = [r.unit for r in report.of(RETURNED)]
-    when = f"{deadline.year}年{deadline.month}月{deadline.day}日前" if deadline else "尽快"
+    when = f"于{deadline.year}年{deadline.month}月{deadline.day}日前" if deadline else "尽快"
     what = f"{_period_text(report.period)}政府信息公开发布、门户网站信息采用及政务新媒体月度报送表"
     if not missing and not returned:
         return f"{_period_text(report.period)}的报送表已全部收齐，感谢各单位配合。\n{office}"
     lines = ["【报送提醒】"]
     if missing:
-        lines.append(f"截至目前，以下 {len(missing)} 个单位尚未报送{what}，请于{when}报送：")
+        lines.append(f"截至目前，以下 {len(missing)} 个单位尚未报送{what}，请{when}报送：")
         lines.append("、".join(missing))
     if returned:
-        lines.append(f"以下 {len(returned)} 个单位的报送表未通过审核，请按回执改正后于{when}重新报送：")
+        lines.append(f"以下 {len(returned)} 个单位的报送表未通过审核，请按回执改正后{when}重新报送：")
         lines.append("、".join(returned))
     lines.append("报送表请使用县政府办下发的统一表格填写，空白表示无数据，0 表示零条。")
     lines.append(office)
@@ -95,7 +99,7 @@ def write_status_xlsx(report: StatusReport, path: Path) -> Path:
         done = len(report.of(SUBMITTED))
         ws.merge_range(0, 0, 0, 5, f"{_period_text(report.period)}报送情况（已报送 {done}/{len(report.rows)}）", title)
         ws.set_row(0, 30)
-        headers = ("序号", "单位名称", "类别", "状态", "文件", "合并时间")
+        headers = ("序号", "单位名称", "类别", "状态", "文件", "时间")
         for c, h in enumerate(headers):
             ws.write_string(1, c, h, head)
         for i, r in enumerate(report.rows, start=1):

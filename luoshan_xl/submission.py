@@ -70,6 +70,7 @@ class Submission:
     # What a rejected form says it is (when readable), so the summary and 报送情况 can name it.
     claimed_unit: str | None = None
     claimed_period: str | None = None
+    period_cell: tuple[str, str] | None = None  # (sheet, cell) where the form states its period
 
     @property
     def ok(self) -> bool:
@@ -268,6 +269,8 @@ def _read_form(book: Book, loc: _Located, sub: Submission, roster: Roster, expec
     period = values.get("period")
     sub.claimed_unit = unit if isinstance(unit, str) else None
     sub.claimed_period = period if isinstance(period, str) else None
+    if loc.fields.get("period"):
+        sub.period_cell = (loc.sheet, a1(*loc.fields["period"]))
     if period and expected_period and period != expected_period:
         problem(loc.fields.get("period"), "wrong_period",
                 f"报送期间是 {period}，但本次汇总的是 {expected_period}。请确认是否发错了月份的报表；"

@@ -46,6 +46,21 @@ def fitted_height(cells: list[tuple[str, float]], font_pt: float = 12, bold: boo
     return max(minimum, lines * font_pt * 1.4 + 6)
 
 
+def office_lock_files(path: Path) -> list[Path]:
+    """Owner files WPS, Excel and LibreOffice leave beside a workbook they have open."""
+    names = [f"~${path.name}", f".~lock.{path.name}#", f".~{path.name}"]
+    return [p for p in (path.with_name(n) for n in names) if p.exists()]
+
+
+def check_not_open(path: Path, what: str = "文件") -> None:
+    """Refuse to overwrite a workbook that WPS, Excel or LibreOffice has open (Linux would let us)."""
+    found = office_lock_files(path)
+    if found:
+        raise LuoshanError(
+            f"{what}“{path.name}”似乎正在 WPS 或 Excel 中打开（发现“{found[0].name}”）。请先关闭它再运行；"
+            f"如果已经关闭，说明该临时文件是上次异常退出留下的，可以删除“{found[0].name}”后重试。")
+
+
 def locked_message(path: Path) -> str:
     return f"文件“{path.name}”正被 WPS 或 Excel 打开（或被其他程序占用），无法写入。请先关闭该文件，然后重新运行本命令。"
 
@@ -124,11 +139,13 @@ def solidify_dxf_fills(path: Path) -> None:
 
 @contextmanager
 def atomic_workbook(path: Path, backup: Path | None = None, options: dict | None = None,
-                    solid_dxf: bool = False) -> Iterator:
+                    solid_dxf: bool = False, check_open: bool = True) -> Iterator:
     """An xlsxwriter Workbook that lands at `path` only when the block finishes."""
     import xlsxwriter
 
     path = Path(path)
+    if check_open:
+        check_not_open(path)
     if path.parent and not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_path(path)

@@ -119,7 +119,7 @@ def test_unknown_unit_message_suggests(tmp_path):
     make_form(tmp_path / "in" / "a.xlsx", unit="猪堂乡")
     result = run("merge", tmp_path / "in", "--master", tmp_path / "m.xlsx", expect=1)
     assert ("工作表“填报表”，单元格 B4：单位名称“猪堂乡”不在单位名册中，是否是：朱堂乡？"
-            "请按单位名册填写规范名称（可用 luoshan-xl roster 导出名册查看）。") in result.stdout
+            "请按县政府办下发的单位名册填写规范名称（报送表中可从下拉列表选择）。") in result.stdout
 
 
 def test_every_problem_of_a_file_is_listed(tmp_path):
@@ -288,7 +288,7 @@ def test_receipts_for_rejected_files(tmp_path):
     receipt = tmp_path / "回执" / "回执_2019-08_朱堂乡.xlsx"
     ws = open_checked(receipt)["回执"]
     assert ws["A1"].value == "报送表退回回执"
-    assert ws["A2"].value == "文件：2019-08_朱堂乡.xlsx"
+    assert ws["A2"].value == "文件：2019-08_朱堂乡.xlsx　单位：朱堂乡　报送期间：2019-08"
     assert [c.value for c in ws[6]] == [1, "填报表", "B6",
                                        "本月政府信息公开发布数量（条）：“-1”是负数，请填写大于或等于 0 的整数。"]
 
@@ -313,7 +313,7 @@ def test_master_open_in_office_is_refused(tmp_path):
     make_form(tmp_path / "in" / "a.xlsx")
     (tmp_path / "~$m.xlsx").write_bytes(b"owner")
     result = run("merge", tmp_path / "in", "--master", tmp_path / "m.xlsx", expect=1)
-    assert "正在 WPS 或 Excel 中打开" in result.stderr and "请先关闭总表" in result.stderr
+    assert "总表“m.xlsx”似乎正在 WPS 或 Excel 中打开（发现“~$m.xlsx”）。请先关闭它再运行" in result.stderr
 
 
 def test_interrupted_write_keeps_the_previous_master(tmp_path, monkeypatch):
@@ -406,3 +406,70 @@ def test_merge_imports_neither_pandas_nor_openpyxl(tmp_path):
             "print(sorted(m for m in ('pandas', 'openpyxl', 'numpy') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_without_period_a_form_for_another_month_is_held_back(tmp_path):
+    """A September run must not let a form dated August quietly replace August's published figures."""
+    make_form(tmp_path / "in1" / "aug.xlsx", unit="产业集聚区", period="2019-08", disclosure=3, portal=0)
+    merge_json(tmp_path / "in1", "--master", tmp_path / "m.xlsx")
+    make_form(tmp_path / "in2" / "2019-09_朱堂乡.xlsx", unit="朱堂乡", period="2019-09")
+    make_form(tmp_path / "in2" / "2019-09_尤店乡.xlsx", unit="尤店乡", period="2019-09")
+    make_form(tmp_path / "in2" / "2019-09_产业集聚区.xlsx", unit="产业集聚区", period="2019-08", disclosure=5)
+    out = merge_json(tmp_path / "in2", "--master", tmp_path / "m.xlsx", expect=1)
+    held = next(o for o in out if o["file"] == "2019-09_产业集聚区.xlsx")
+    assert held["result"] == "rejected"
+    (p,) = held["problems"]
+    assert (p["sheet"], p["cell"], p["code"]) == ("填报表", "B5", "other_period")
+    assert p["message"].startswith("报送期间是 2019-08，而本次收到的其他报送表是 2019-09 的；总表中已有 产业集聚区 "
+                                   "2019-08 的数据（可能已经通报），为防止误改，这份表没有合并。")
+    assert monthly(tmp_path / "m.xlsx")[("产业集聚区", "2019-08")] == (3, 0)  # August untouched
+    # merged on its own, with the period stated, the correction goes in
+    only = merge_json(tmp_path / "in2" / "2019-09_产业集聚区.xlsx", "--master", tmp_path / "m.xlsx",
+                      "--period", "2019-08")
+    assert only[0]["result"] == "replaced"
+
+
+def test_catching_up_several_months_in_one_run_is_fine(tmp_path):
+    make_form(tmp_path / "in" / "a.xlsx", unit="朱堂乡", period="2019-01")
+    make_form(tmp_path / "in" / "b.xlsx", unit="朱堂乡", period="2019-02")
+    make_form(tmp_path / "in" / "c.xlsx", unit="尤店乡", period="2019-02")
+    out = merge_json(tmp_path / "in", "--master", tmp_path / "m.xlsx")
+    assert [o["result"] for o in out] == ["merged"] * 3
+
+
+def test_details_list_every_problem_and_conflict_in_full(tmp_path):
+    make_form(tmp_path / "in" / "a.xlsx", unit="朱堂乡", disclosure=-3)
+    make_form(tmp_path / "in" / "b.xlsx", unit="尤店乡", disclosure=1)
+    make_form(tmp_path / "in" / "c.xlsx", unit="尤店乡", disclosure=2)
+    out = run("merge", tmp_path / "in", "--master", tmp_path / "m.xlsx", expect=1).stdout
+    assert "| a.xlsx | 朱堂乡 | 2019-08 | 退回 | 1 个问题，见下方       |" in out
+    assert "“a.xlsx”的问题：\n  - 工作表“填报表”，单元格 B6：本月政府信息公开发布数量（条）：“-3”是负数，请填写大于或等于 0 的整数。" in out
+    assert "“b.xlsx”：冲突：\n  - 与“c.xlsx”同为 尤店乡 2019-08 的报表但内容不同，两份均未合并。" in out
+    assert "或加 --prefer newest 采用较新的一份" in out
+
+
+def test_a_run_that_changes_no_figure_keeps_the_backup(tmp_path):
+    make_form(tmp_path / "in1" / "a.xlsx", unit="朱堂乡", disclosure=1)
+    merge_json(tmp_path / "in1", "--master", tmp_path / "m.xlsx")
+    make_form(tmp_path / "in2" / "b.xlsx", unit="尤店乡", disclosure=2)
+    merge_json(tmp_path / "in2", "--master", tmp_path / "m.xlsx")
+    backup = (tmp_path / "m.备份.xlsx").read_bytes()
+    again = merge_json(tmp_path / "in2", "--master", tmp_path / "m.xlsx")
+    assert again[0]["result"] == "duplicate"
+    assert (tmp_path / "m.备份.xlsx").read_bytes() == backup  # still the state before b.xlsx
+    assert [a["结果"] for a in rows(tmp_path / "m.xlsx", "报送记录")] == ["已合并", "已合并", "重复"]
+
+
+def test_replacement_note_counts_the_accounts(tmp_path):
+    make_form(tmp_path / "in1" / "a.xlsx", accounts=[["号", "抖音", "", "2019-08-02", 4]])
+    merge_json(tmp_path / "in1", "--master", tmp_path / "m.xlsx")
+    make_form(tmp_path / "in2" / "a2.xlsx", disclosure=99)
+    out = run("merge", tmp_path / "in2", "--master", tmp_path / "m.xlsx").stdout
+    assert "新媒体账号由原来的 1 个改为 0 个" in out
+
+
+def test_receipt_names_unit_and_period(tmp_path):
+    make_form(tmp_path / "in" / "x.xlsx", unit="朱堂乡", disclosure=-1)
+    run("merge", tmp_path / "in", "--master", tmp_path / "m.xlsx", "--receipts", tmp_path / "r", expect=1)
+    ws = open_checked(tmp_path / "r" / "回执_x.xlsx")["回执"]
+    assert ws["A2"].value == "文件：x.xlsx　单位：朱堂乡　报送期间：2019-08"

@@ -206,7 +206,7 @@ def test_summary_sheet(report):
     assert kv["已报送单位数"] == 6
     assert kv["未报送单位数"] == 66
     assert kv["附件3 不合格账号数（月更新少于 14 条）"] == 2
-    assert kv["不合格账号"] == "罗山县数字化城市管理（微信公众号）、罗山县不动产登记中心（微信公众号）"
+    assert kv["不合格账号"] == "罗山县数字化城市管理（县城市管理局）、罗山县不动产登记中心（县自然资源局）"
     assert kv["连续2次不合格（纳入强制关停）"] == "罗山县数字化城市管理"
 
 
@@ -270,3 +270,28 @@ def test_bad_period_option_is_usage_error(tmp_path):
     result = run("rank", "--master", tmp_path / "m.xlsx", "--period", "八月", "--output", tmp_path / "a.xlsx",
                  expect=2)
     assert "无法识别" in result.stderr
+
+
+def test_output_may_not_be_the_master(tmp_path):
+    build_master(tmp_path / "m.xlsx", [("2019-08", "朱堂乡", 1, 1)])
+    before = (tmp_path / "m.xlsx").read_bytes()
+    result = run("rank", "--master", tmp_path / "m.xlsx", "--period", "2019-08", "--output", tmp_path / "m.xlsx",
+                 expect=2)
+    assert "--output 不能是总表本身" in result.stderr
+    assert (tmp_path / "m.xlsx").read_bytes() == before
+
+
+def test_report_open_in_office_is_not_overwritten(tmp_path):
+    build_master(tmp_path / "m.xlsx", [("2019-08", "朱堂乡", 1, 1)])
+    (tmp_path / "~$a.xlsx").write_bytes(b"owner")
+    result = run("rank", "--master", tmp_path / "m.xlsx", "--period", "2019-08", "--output", tmp_path / "a.xlsx",
+                 expect=1)
+    assert "文件“a.xlsx”似乎正在 WPS 或 Excel 中打开" in result.stderr
+    assert not (tmp_path / "a.xlsx").exists()
+
+
+def test_master_that_is_not_a_workbook(tmp_path):
+    (tmp_path / "说明.txt").write_text("hello", encoding="utf-8")
+    result = run("rank", "--master", tmp_path / "说明.txt", "--period", "2019-08", "--output", tmp_path / "a.xlsx",
+                 expect=1)
+    assert "“说明.txt”无法作为总表读取" in result.stderr and "备份" not in result.stderr

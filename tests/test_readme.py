@@ -42,7 +42,7 @@ def test_ci_runs_the_readme_test_command():
 
 def test_every_command_has_chinese_help_with_an_example():
     top = run("--help").stdout
-    commands = re.findall(r"^  (\w+) ", top.split("命令", 1)[1], re.M)
+    commands = re.findall(r"^  (\w+) ", top.split("\n命令:", 1)[1], re.M)
     assert set(commands) >= {"template", "roster", "merge", "rank"}
     for name in commands:
         text = run(name, "--help").stdout

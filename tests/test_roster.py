@@ -157,10 +157,10 @@ def test_suggest_at_most_n(roster):
 def test_unknown_unit_message_exact(roster):
     assert roster.unknown_unit_message("猪堂乡") == (
         "单位名称“猪堂乡”不在单位名册中，是否是：朱堂乡？"
-        "请按单位名册填写规范名称（可用 luoshan-xl roster 导出名册查看）。"
+        "请按县政府办下发的单位名册填写规范名称（报送表中可从下拉列表选择）。"
     )
     assert roster.unknown_unit_message("abcdefg", "主办单位") == (
-        "主办单位“abcdefg”不在单位名册中。请按单位名册填写规范名称（可用 luoshan-xl roster 导出名册查看）。"
+        "主办单位“abcdefg”不在单位名册中。请按县政府办下发的单位名册填写规范名称（报送表中可从下拉列表选择）。"
     )
 
 

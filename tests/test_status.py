@@ -45,3 +45,14 @@ def test_everyone_in(tmp_path):
     run("merge", EXAMPLE, "--master", tmp_path / "m.xlsx")
     text = run("status", "--master", tmp_path / "m.xlsx", "--period", "2019-08", "--reminder").stdout
     assert text == "2019年8月的报送表已全部收齐，感谢各单位配合。\n罗山县人民政府办公室\n"
+
+
+def test_conflict_is_for_the_office_not_the_unit(tmp_path):
+    make_form(tmp_path / "in" / "a.xlsx", unit="尤店乡", disclosure=1)
+    make_form(tmp_path / "in" / "b.xlsx", unit="尤店乡", disclosure=2)
+    run("merge", tmp_path / "in", "--master", tmp_path / "m.xlsx", expect=1)
+    out = run("status", "--master", tmp_path / "m.xlsx", "--period", "2019-08").stdout
+    line = next(x for x in out.splitlines() if "尤店乡" in x)
+    assert "冲突待确认" in line and "a.xlsx、b.xlsx" in line
+    text = run("status", "--master", tmp_path / "m.xlsx", "--period", "2019-08", "--reminder").stdout
+    assert "未通过审核" not in text and "请尽快报送：" in text
