@@ -68,6 +68,17 @@ MIN_WEEKLY = click.option("--min-weekly", type=click.IntRange(1, 50), default=3,
 class LuoshanGroup(click.Group):
     """Renders every error once, in Chinese, with no traceback."""
 
+    def main(self, *args, **kwargs):
+        # A redirected console on Chinese Windows is GBK: a character it lacks must not turn a
+        # finished merge into an error.
+        for stream in (sys.stdout, sys.stderr):
+            if hasattr(stream, "reconfigure"):
+                try:
+                    stream.reconfigure(errors="replace")
+                except (ValueError, OSError):
+                    pass
+        return super().main(*args, **kwargs)
+
     def invoke(self, ctx):
         from luoshan_xl.errors import LuoshanError
 
@@ -354,8 +365,13 @@ def status(master, period, output, reminder, deadline, roster):
 
     r = Roster.load(roster)
     report = build_status(MasterWorkbook.load(master, r), r, period)
+    if output:
+        _not_the_master(output, master)
+        write_status_xlsx(report, output)
     if reminder:
         click.echo(reminder_text(report, deadline))
+        if output:
+            click.echo(f"已生成报送情况表：{output}")
         return
     order = {CONFLICT: 0, RETURNED: 1, MISSING: 2, SUBMITTED: 3}
     rows = sorted(report.rows, key=lambda x: order[x.state])
@@ -365,8 +381,6 @@ def status(master, period, output, reminder, deadline, roster):
     click.echo(f"{period}：已报送 {len(report.of(SUBMITTED))}，未报送 {len(report.of(MISSING))}，"
                f"退回待重报 {len(report.of(RETURNED))}{conflicts}（共 {len(report.rows)} 个单位）。")
     if output:
-        _not_the_master(output, master)
-        write_status_xlsx(report, output)
         click.echo(f"已生成报送情况表：{output}")
 
 

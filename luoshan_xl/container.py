@@ -93,6 +93,7 @@ class Container:
     # None when they were larger than Limits.keep_parts_bytes.
     parts: dict[str, bytes] | None = None
     sheet_parts: dict[str, str] = field(default_factory=dict)  # sheet name -> member path (xlsx only)
+    date1904: bool = False  # the workbook counts dates from 1904 (old Mac Excel)
 
 
 # --------------------------------------------------------------------------
@@ -126,6 +127,9 @@ MSG_NOT_SPREADSHEET = (
 MSG_WORD = "这个文件是 Word 文档，不是 Excel 工作簿（.xlsx/.xls），请使用 luoshan-xl template 生成的报送表填写后发送。"
 MSG_PPT = "这个文件是 PowerPoint 演示文稿，不是 Excel 工作簿（.xlsx/.xls），请使用 luoshan-xl template 生成的报送表填写后发送。"
 MSG_XLSB = "这个文件是 Excel 二进制工作簿（.xlsb），本系统无法读取。" + _SAVE_AS_XLSX
+MSG_ODS = ("这个文件是 OpenDocument 表格（.ods）。请在 WPS 或 LibreOffice 中打开后“另存为”Excel 工作簿（.xlsx）"
+           "再发送。")
+MSG_BROKEN_PARTS = "工作簿内部结构异常（工作表的内容缺失或存放位置不对），" + _ASK_RESAVE
 MSG_UNREADABLE = "无法读取这个文件，可能已被删除、移动或正被其他程序占用，请检查后重试。"
 
 
@@ -652,8 +656,9 @@ def _inspect_zip(data: bytes, limits: Limits) -> Container:
     if "content.xml" in by_name and "mimetype" in by_name:
         mimetype = bytes(read("mimetype")).strip()
         if mimetype == b"application/vnd.oasis.opendocument.spreadsheet":
-            has_macros = any(n.startswith(("Basic/", "Scripts/")) for n in by_name)
-            return Container("ods", data, has_macros, {}, [], [])
+            # Not read: its repeated rows and columns would need their own caps (an 889-byte file
+            # can ask for gigabytes), and WPS and Excel users do not send .ods.
+            raise RejectedFile("not_spreadsheet", MSG_ODS)
     if "xl/workbook.bin" in by_name:
         raise RejectedFile("not_spreadsheet", MSG_XLSB)
     if any(n.startswith("word/") for n in by_name):
@@ -772,8 +777,11 @@ def _inspect_xlsx(data: bytes, by_name: dict, read, limits: Limits, parts: dict[
     hidden: list[str] = []
     defined: dict[str, str] = {}
     sheet_paths: dict[str, str] = {}  # member path -> sheet name
-    for tag, attrs, text in _elements(read("xl/workbook.xml"), {"sheet", "definedName"}):
-        if tag == "sheet":
+    date1904 = False
+    for tag, attrs, text in _elements(read("xl/workbook.xml"), {"sheet", "definedName", "workbookPr"}):
+        if tag == "workbookPr":
+            date1904 = attrs.get("date1904", "").lower() in ("1", "true")
+        elif tag == "sheet":
             sname = attrs.get("name")
             if sname is None:
                 continue
@@ -782,7 +790,12 @@ def _inspect_xlsx(data: bytes, by_name: dict, read, limits: Limits, parts: dict[
                 hidden.append(sname)
             rid = attrs.get("id")  # r:id, by its local name
             if rid and rid in rels:
-                sheet_paths[rels[rid][1]] = sname
+                # Readers look parts up case-insensitively: check the very member they will read,
+                # and refuse a sheet that points at nothing we checked.
+                member = _member(rels[rid][1], by_name)
+                if member is None or not _is_xmlish(member):
+                    raise RejectedFile("broken_workbook", MSG_BROKEN_PARTS, sheet=sname)
+                sheet_paths[member] = sname
         elif tag == "definedName":
             dname = attrs.get("name")
             if not dname or attrs.get("localSheetId") is not None:
@@ -800,14 +813,25 @@ def _inspect_xlsx(data: bytes, by_name: dict, read, limits: Limits, parts: dict[
     shared = {"xl/sharedStrings.xml"}
     shared.update(p for t, p in rels.values() if t.endswith("/sharedStrings"))
     for path in sorted(shared):
-        if path in by_name:
-            _check_shared_strings(read(path), limits)
+        member = _member(path, by_name)
+        if member is not None and not _is_xmlish(member):
+            raise RejectedFile("broken_workbook", MSG_BROKEN_PARTS)
+        if member is not None:
+            _check_shared_strings(read(member), limits)
 
     for path, sname in sheets.items():
         _check_sheet(read(path), limits, sname)
 
     return Container("xlsx", data, has_macros, defined, sheet_names, hidden, parts,
-                     {name: path for path, name in sheets.items() if name})
+                     {name: path for path, name in sheets.items() if name}, date1904)
+
+
+def _member(path: str, by_name: dict) -> str | None:
+    """The zip member a part path names, matched as readers match it (case-insensitively)."""
+    if path in by_name:
+        return path
+    low = path.lower()
+    return next((n for n in by_name if n.lower() == low), None)
 
 
 def _check_shared_strings(data, limits: Limits) -> None:

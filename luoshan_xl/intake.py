@@ -22,13 +22,13 @@ SPREADSHEETS = {".xlsx", ".xlsm", ".xls", ".ods", ".et"}
 MAX_ITEMS = 500
 MAX_ITEM_BYTES = 50 * 1024 * 1024
 MAX_TOTAL_BYTES = 500 * 1024 * 1024
-SEP = " › "
+SEP = " → "  # in GBK too: a Chinese Windows console can show it
 
 
 @dataclass
 class Extracted:
     path: Path  # where the item was written in the scratch folder
-    display: str  # "收件夹/某邮件.eml › 2019-08_朱堂乡.xlsx"
+    display: str  # "收件夹/某邮件.eml → 2019-08_朱堂乡.xlsx"
     mtime: float | None  # the email's date or the zip entry's time, for --prefer newest
 
 

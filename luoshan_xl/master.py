@@ -16,13 +16,11 @@ from pathlib import Path
 from luoshan_xl.container import Limits
 from luoshan_xl.errors import LuoshanError, RejectedFile
 from luoshan_xl.roster import Roster
-from luoshan_xl.submission import AccountRecord, MonthlyRecord
+from luoshan_xl.submission import MASTER_SHEETS, AccountRecord, MonthlyRecord
 from luoshan_xl.values import BadValue, clean_text, parse_count, parse_date, parse_period
 from luoshan_xl.xlsxwrite import atomic_workbook, locked_message
 
-MONTHLY_SHEET = "月度数据"
-ACCOUNTS_SHEET = "新媒体账号"
-AUDIT_SHEET = "报送记录"
+MONTHLY_SHEET, ACCOUNTS_SHEET, AUDIT_SHEET = MASTER_SHEETS
 MONTHLY_COLUMNS = ("期间", "单位名称", "类别", "信息公开发布数量", "门户网站采用数量", "来源文件")
 ACCOUNT_COLUMNS = ("期间", "账号名称", "平台类型", "主办单位", "最后更新日期", "本月更新条数", "报送单位", "来源文件")
 AUDIT_COLUMNS = ("文件名", "SHA-256", "合并时间", "单位", "期间", "结果", "原因")
@@ -65,8 +63,17 @@ class MasterWorkbook:
     def backup_path(self) -> Path:
         return backup_path(self.path)
 
-    def merged_shas(self) -> dict[str, AuditRow]:
-        return {a.sha256: a for a in self.audit if a.result in ("merged", "replaced")}
+    def current_shas(self) -> dict[str, AuditRow]:
+        """Hashes of the files whose figures are in the master now (each source file's latest merge).
+
+        Re-sending one of these is a duplicate; re-sending an older version that was since replaced
+        is not: it goes in again and replaces, as a unit that changes its mind expects."""
+        sources = {m.source for m in self.monthly}
+        latest: dict[str, AuditRow] = {}
+        for a in self.audit:
+            if a.result in ("merged", "replaced") and a.file in sources:
+                latest[a.file] = a
+        return {a.sha256: a for a in latest.values()}
 
     def periods(self) -> list[str]:
         return sorted({r.period for r in self.monthly} | {a.period for a in self.accounts})
@@ -95,6 +102,7 @@ class MasterWorkbook:
             if sheet not in book.sheet_names:
                 raise LuoshanError(f"“{path.name}”不是 luoshan-xl 的总表：缺少“{sheet}”工作表。"
                                    "请用 --master 指定 luoshan-xl merge 生成的总表，或指定一个新文件名。")
+        first_row: dict[tuple[str, str], int] = {}
         for (period, unit, _category, disclosure, portal, source), r in _rows(
                 book.grid(MONTHLY_SHEET), MONTHLY_COLUMNS, path, problems):
             try:
@@ -102,6 +110,10 @@ class MasterWorkbook:
                 period = parse_period(period)
                 if period is None or found is None:
                     raise BadValue("bad", f"期间或单位名称“{unit}”无效")
+                if (found.name, period) in first_row:
+                    raise BadValue("duplicate", f"{found.name} {period} 的数据与第 {first_row[(found.name, period)] + 1} "
+                                                "行重复，请删除其中一行")
+                first_row[(found.name, period)] = r
                 master.monthly.append(MonthlyRecord(period, found.name, found.category, parse_count(disclosure),
                                                     parse_count(portal), clean_text(source) or ""))
             except BadValue as exc:
@@ -154,6 +166,15 @@ class MasterWorkbook:
         _record_hash(self.path)
 
 
+def own_files(path: Path) -> set[Path]:
+    """The master and what we keep beside it: never inputs of a merge."""
+    return {p.resolve() for p in (path, backup_path(path), hash_path(path), lock_path(path))}
+
+
+def lock_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.lock")
+
+
 def hash_path(path: Path) -> Path:
     """Beside the master, the SHA-256 of the file as we last wrote it (see open_book's trusted_sha256)."""
     return path.with_name(f".{path.name}.sha256")
@@ -174,7 +195,6 @@ def _record_hash(path: Path) -> None:
     try:
         tmp.write_text(file_sha256(path), encoding="ascii")
         os.replace(tmp, target)
-        hide_on_windows(target)
     except OSError:  # only a speed-up: without it the next read checks the file in full
         tmp.unlink(missing_ok=True)
 
@@ -244,10 +264,10 @@ def check_not_open(path: Path) -> None:
 @contextmanager
 def master_lock(path: Path):
     """One merge at a time per master: an OS lock on a sidecar file, released when the process ends."""
-    lock_path = path.with_name(f".{path.name}.lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    f = open(lock_path, "a+b")
-    hide_on_windows(lock_path)
+    lock = lock_path(path)
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    f = open(lock, "a+b")
+    hide_on_windows(lock)
     try:
         if os.name == "nt":
             import msvcrt

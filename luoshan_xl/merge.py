@@ -17,9 +17,16 @@ from pathlib import Path
 
 from luoshan_xl import intake
 from luoshan_xl.errors import LuoshanError, Problem
-from luoshan_xl.master import AuditRow, MasterWorkbook, check_not_open, master_lock, remove_stale_temp_files
+from luoshan_xl.master import (
+    AuditRow,
+    MasterWorkbook,
+    check_not_open,
+    master_lock,
+    own_files,
+    remove_stale_temp_files,
+)
 from luoshan_xl.roster import Roster
-from luoshan_xl.submission import Submission, file_sha256, read_submission
+from luoshan_xl.submission import IS_MASTER, Submission, file_sha256, read_submission
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".et"}
 
@@ -59,13 +66,25 @@ class MergeReport:
         return sum(1 for o in self.outcomes if o.result == result)
 
 
-def collect_inputs(inputs: list[Path], scratch: Path | None = None
+def collect_inputs(inputs: list[Path], scratch: Path | None = None, own: set[Path] = frozenset()
                    ) -> tuple[list[tuple[Path, str]], list[FileOutcome]]:
     """Files to read (path, display name) and the ones skipped or rejected, from files and folders
-    (recursive).  Emails and zip archives are opened into `scratch`; without it they are listed as is."""
+    (recursive).  Emails and zip archives are opened into `scratch`; without it they are listed as is.
+    `own`: our own files (the master and its backup), never read as input.  Display names are
+    unique: two 报送表.xlsx from two folders are told apart, so no result lands on the wrong file."""
     files: list[tuple[Path, str]] = []
     others: list[FileOutcome] = []
-    seen: set[Path] = set()
+    seen: set[Path] = set(own)
+    used: set[str] = set()
+
+    def unique(display: str) -> str:
+        name, n = display, 1
+        while name in used:
+            n += 1
+            name = f"{display}（{n}）"
+        used.add(name)
+        return name
+
     for item in inputs:
         item = Path(item)
         if not item.exists():
@@ -76,11 +95,11 @@ def collect_inputs(inputs: list[Path], scratch: Path | None = None
         else:
             candidates, base = [item], item.parent
         for p in candidates:
-            rel = p.relative_to(base).as_posix()
             resolved = p.resolve()
             if resolved in seen:
                 continue
             seen.add(resolved)
+            rel = unique(p.relative_to(base).as_posix() if item.is_dir() else p.name)
             reason = _skip_reason(p, p.relative_to(base))
             if reason:
                 others.append(FileOutcome(rel, None, None, "skipped", note=reason))
@@ -93,7 +112,7 @@ def collect_inputs(inputs: list[Path], scratch: Path | None = None
                     continue
                 for x in found:
                     intake.set_mtime(x.path, x.mtime)
-                    files.append((x.path, x.display))
+                    files.append((x.path, unique(x.display)))
                 others += [FileOutcome(d, None, None, "skipped", note=why) for d, why in skipped]
             else:
                 files.append((p, rel))
@@ -124,10 +143,9 @@ def merge(inputs: list[Path], master_path: Path, roster: Roster, period: str | N
             (master_lock(master_path) if not dry_run else contextlib.nullcontext()):
         if not dry_run:
             remove_stale_temp_files(master_path)  # left by a merge that was killed; we hold the lock
-        files, others = collect_inputs(inputs, Path(scratch))
-        files = [(p, d) for p, d in files if p.resolve() != master_path.resolve()]
+        files, others = collect_inputs(inputs, Path(scratch), own_files(master_path))
         master = MasterWorkbook.load(master_path, roster)
-        outcomes, accepted = _read_all(files, roster, period, master.merged_shas(), progress)
+        outcomes, accepted = _read_all(files, roster, period, master.current_shas(), progress)
         if period is None:
             _hold_other_periods(accepted, outcomes, {(m.unit, m.period) for m in master.monthly})
         _resolve_conflicts(accepted, outcomes, prefer)
@@ -215,6 +233,8 @@ def _read_all(files, roster, period, known, progress, workers: int | None = None
             sub = read[display]
             o = FileOutcome(display, sub.unit, sub.period, "merged" if sub.ok else "rejected", sub.problems,
                             sha256=sub.sha256)
+            if [p.code for p in sub.problems] == [IS_MASTER]:  # a master or backup lying in the inbox
+                o.result, o.problems, o.note = "skipped", [], sub.problems[0].message
             if sub.ok:
                 accepted[display] = sub
         outcomes.append(o)
@@ -233,17 +253,26 @@ def _resolve_conflicts(accepted: dict[str, Submission], outcomes: list[FileOutco
         return
     outcome = {o.file: o for o in outcomes}
     losers: dict[str, str] = {}
+    if prefer == "newest":
+        # Newest first, file by file: a file goes in when none of its (unit, period) is taken yet.
+        # (Key by key would drop a file whose only rival was itself dropped for another key.)
+        involved = sorted({n for names in clashes.values() for n in names},
+                          key=lambda n: (accepted[n].mtime, n), reverse=True)
+        taken: dict[tuple[str, str], str] = {}
+        for n in involved:
+            clash = [k for k in accepted[n].keys if k in taken]
+            if clash:
+                unit, period = clash[0]
+                winner = taken[clash[0]]
+                losers[n] = f"与“{winner}”同为 {unit} {period} 的报表，按 --prefer newest 采用修改时间较新的“{winner}”"
+            else:
+                taken.update((k, n) for k in accepted[n].keys)
+        clashes = {}
     for (unit, period), names in clashes.items():
-        if prefer == "newest":
-            names = sorted(names, key=lambda n: (accepted[n].mtime, n))
-            winner = names[-1]
-            for n in names[:-1]:
-                losers.setdefault(n, f"与“{winner}”同为 {unit} {period} 的报表，按 --prefer newest 采用修改时间较新的“{winner}”")
-        else:
-            for n in names:
-                others = "”“".join(x for x in names if x != n)
-                losers.setdefault(n, f"与“{others}”同为 {unit} {period} 的报表但内容不同，两份均未合并。"
-                                     "请确认以哪一份为准，删除另一份后重新合并，或加 --prefer newest 采用较新的一份。")
+        for n in names:
+            others = "”“".join(x for x in names if x != n)
+            losers.setdefault(n, f"与“{others}”同为 {unit} {period} 的报表但内容不同，两份均未合并。"
+                                 "请确认以哪一份为准，删除另一份后重新合并，或加 --prefer newest 采用较新的一份。")
     for n, why in losers.items():
         o = outcome[n]
         o.result = "skipped" if prefer == "newest" else "conflict"

@@ -7,8 +7,6 @@
 from __future__ import annotations
 
 import calendar
-import re
-import unicodedata
 from dataclasses import dataclass
 
 import pandas as pd
@@ -96,7 +94,7 @@ def build_notice(master: MasterWorkbook, roster: Roster, period: str, min_weekly
 
     a1 = {k: ranking.ranked_table(v, disclosure_ytd) for k, v in split("disclosure").items()}
     a2 = {k: ranking.ranked_table(v, portal_ytd, {"month": portal_month}) for k, v in split("portal").items()}
-    registered = {(ranking_key(a.name), a.platform) for a in roster.registered}
+    registered = {(a.name, a.platform) for a in roster.registered}
     host_order = {u.name: u.order for u in roster.units}
     a3 = ranking.account_flags(accounts_frame(master), period, min_weekly, registered or None, host_order)
     submitted = sorted({m.unit for m in master.monthly if m.period == period},
@@ -108,10 +106,6 @@ def build_notice(master: MasterWorkbook, roster: Roster, period: str, min_weekly
                         threshold=ranking.monthly_threshold(period, min_weekly),
                         days=calendar.monthrange(year, month)[1], submitted=submitted, missing=missing,
                         registered_used=bool(registered))
-
-
-def ranking_key(name: str) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", name))
 
 
 def host_label(host: str, roster: Roster) -> str:

@@ -11,6 +11,8 @@ import math
 
 import pandas as pd
 
+from luoshan_xl.values import account_key
+
 FAIL = "不合格"
 CLOSE = "连续2次不合格，纳入强制关停范围"
 UNREGISTERED = "未报备"
@@ -69,7 +71,8 @@ def monthly_threshold(period: str, min_weekly: int = 3) -> int:
 
 
 def _account_key(name: pd.Series, platform: pd.Series) -> pd.Series:
-    return name.str.normalize("NFKC").str.replace(r"\s+", "", regex=True) + "|" + platform
+    return pd.Series([account_key(n, p) for n, p in zip(name, platform, strict=True)], index=name.index,
+                     dtype=object)
 
 
 def account_flags(accounts: pd.DataFrame, period: str, min_weekly: int = 3,
@@ -93,7 +96,7 @@ def account_flags(accounts: pd.DataFrame, period: str, min_weekly: int = 3,
     now["key"] = _account_key(now["name"], now["platform"])
     now["close"] = now["fail"] & now["key"].isin(failed_before)
     if registered:
-        reg = {f"{n}|{p}" for n, p in registered}
+        reg = {account_key(n, p) for n, p in registered}
         now["unregistered"] = ~now["key"].isin(reg)
     else:
         now["unregistered"] = False

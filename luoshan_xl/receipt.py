@@ -13,7 +13,7 @@ MM = 1 / 25.4
 def receipt_path(receipts_dir: Path, file: str, used: set[str] | None = None) -> Path:
     """回执_<the file's path, folders joined by _>.xlsx, numbered if that name is taken in this run."""
     stem = file.rsplit(".", 1)[0] if "." in file.rsplit("/", 1)[-1] else file
-    base = safe_filename("回执_" + stem.replace(" › ", "_").replace("/", "_"))
+    base = safe_filename("回执_" + stem.replace(" → ", "_").replace("/", "_"))
     name, n = base, 1
     while used is not None and name in used:
         n += 1

@@ -113,9 +113,6 @@ class Roster:
         return sorted((u for u in self.units if getattr(u, attr) is not None),
                       key=lambda u: (CATEGORIES.index(u.category) if u.category in CATEGORIES else 2, getattr(u, attr)))
 
-    def is_registered(self, name: str, platform: str) -> bool:
-        return any(fold(a.name) == fold(name) and a.platform == platform for a in self.registered)
-
     # -- loading -----------------------------------------------------------
 
     @classmethod

@@ -22,6 +22,7 @@ from luoshan_xl.form import COUNT, DATE, FORM, PERIOD, PLATFORM, PLATFORMS, TEXT
 from luoshan_xl.roster import Roster
 from luoshan_xl.values import (
     BadValue,
+    account_key,
     clean_text,
     is_blank,
     parse_count,
@@ -33,6 +34,10 @@ from luoshan_xl.xlsxread import Book, Grid, open_book
 
 MAX_NAME_CHARS = 100
 MAX_BULK_ROWS = 100_000
+# The master's sheets (master.py uses these names): a workbook with all three is a master or its
+# backup, which must never be merged into a master as if it were a unit's form.
+MASTER_SHEETS = ("月度数据", "新媒体账号", "报送记录")
+IS_MASTER = "is_master"
 
 
 @dataclass
@@ -129,6 +134,8 @@ class _Located:
 
 
 def _read_book(book: Book, sub: Submission, roster: Roster, expected_period: str | None, spec: FormSpec) -> None:
+    if set(MASTER_SHEETS) <= set(book.sheet_names):
+        raise RejectedFile(IS_MASTER, "这是 luoshan-xl 的总表（或总表的备份），不是报送表，已跳过。")
     located = _by_defined_names(book, spec)
     if located is None:
         # A bulk sheet has 期间 and 单位名称 side by side in one header row; a form has them stacked.
@@ -278,7 +285,7 @@ def _read_form(book: Book, loc: _Located, sub: Submission, roster: Roster, expec
     for key in ("disclosure_count", "portal_adopted"):
         values.setdefault(key, None)
 
-    seen_accounts: dict[tuple[str, str], int] = {}
+    seen_accounts: dict[str, int] = {}
     for r in loc.table_rows:
         cells = {key: (r, c) for key, c in loc.table_cols.items()}
         raws = {key: raw(cell) for key, cell in cells.items()}
@@ -297,7 +304,7 @@ def _read_form(book: Book, loc: _Located, sub: Submission, roster: Roster, expec
                                         period if isinstance(period, str) else None, required=required)
         name, platform = row.get("account"), row.get("platform")
         if name and platform:
-            k = (unicodedata.normalize("NFKC", name), platform)
+            k = account_key(name, platform)
             if k in seen_accounts:
                 problem(cells["account"], "duplicate_account",
                         f"账号“{name}”（{platform}）在第 {seen_accounts[k] + 1} 行已填写过，请删除重复的一行。")

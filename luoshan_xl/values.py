@@ -189,6 +189,14 @@ _PLATFORM_WORDS = (
 )
 
 
+def account_key(name: str, platform: str) -> str:
+    """What makes two reports the same new-media account: its name (NFKC, no spaces) and platform.
+
+    Used by the form's duplicate check, by 连续2次不合格 across months and by the 已报备 list, so
+    they always agree."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(name))) + "|" + str(platform)
+
+
 def parse_platform(value: object, allowed: tuple[str, ...]) -> str | None:
     """A platform type from the list; common spellings (微信, 公众号, 头条号, 新浪微博) are accepted."""
     if is_blank(value):

@@ -32,6 +32,7 @@ _NUMFMT = re.compile(rb"<" + _P + rb"numFmt\b([^>]*)/?>")
 _CELLXFS = re.compile(rb"<" + _P + rb"cellXfs\b.*?</" + _P + rb"cellXfs>", re.S)
 _XF = re.compile(rb"<" + _P + rb"xf\b([^>]*)")
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+_EPOCH_1904 = dt.datetime(1904, 1, 1)
 # Built-in number formats that are dates or times (including the CJK ones).
 _BUILTIN_DATES = set(range(14, 23)) | set(range(27, 37)) | {45, 46, 47} | set(range(50, 59))
 _ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
@@ -136,9 +137,12 @@ def _col(letters: bytes) -> int:
 _FULL_CELL = re.compile(rb"<" + _P + rb"c\b([^>]*?)(?<!/)>(.*?)</" + _P + rb"c>", re.S)
 
 
-def read_sheet(xml: bytes, shared, dates: set[int]
+def read_sheet(xml: bytes, shared, dates: set[int], date1904: bool = False
                ) -> tuple[dict[tuple[int, int], object], set[tuple[int, int]]]:
-    """Cells {(row, col): value} (0-based; blanks left out) and the cells with uncached formulas."""
+    """Cells {(row, col): value} (0-based; blanks left out) and the cells with uncached formulas.
+
+    `date1904`: the workbook's dates count from 1904-01-01 (old Mac Excel), not 1899-12-30."""
+    epoch = _EPOCH_1904 if date1904 else _EXCEL_EPOCH
     # Fast path: every writer we know gives each cell its `r`, so the many formatted blank
     # cells (<c r=".." s=".."/>) can be passed over unread.  Any cell without one: full walk.
     cells: dict[tuple[int, int], object] = {}
@@ -147,12 +151,13 @@ def read_sheet(xml: bytes, shared, dates: set[int]
         rr = _R_ATTR.search(m.group(1))
         rm = _REF.fullmatch(rr.group(1).replace(b"$", b"")) if rr else None
         if rm is None:
-            return _read_sheet_walk(xml, shared, dates)
-        _cell(int(rm.group(2)) - 1, _col(rm.group(1)), m.group(1), m.group(2), shared, dates, cells, uncached)
+            return _read_sheet_walk(xml, shared, dates, epoch)
+        _cell(int(rm.group(2)) - 1, _col(rm.group(1)), m.group(1), m.group(2), shared, dates, cells, uncached,
+              epoch)
     return cells, uncached
 
 
-def _read_sheet_walk(xml: bytes, shared, dates: set[int]
+def _read_sheet_walk(xml: bytes, shared, dates: set[int], epoch: dt.datetime
                      ) -> tuple[dict[tuple[int, int], object], set[tuple[int, int]]]:
     cells: dict[tuple[int, int], object] = {}
     uncached: set[tuple[int, int]] = set()
@@ -172,12 +177,12 @@ def _read_sheet_walk(xml: bytes, shared, dates: set[int]
             col += 1
         body = m.group(3)
         if body:  # else a formatted blank cell: most of a form
-            _cell(row, col, raw_attrs, body, shared, dates, cells, uncached)
+            _cell(row, col, raw_attrs, body, shared, dates, cells, uncached, epoch)
     return cells, uncached
 
 
 def _cell(row: int, col: int, raw_attrs: bytes, body: bytes, shared, dates: set[int],
-          cells: dict, uncached: set) -> None:
+          cells: dict, uncached: set, epoch: dt.datetime = _EXCEL_EPOCH) -> None:
     """Decode one cell with a body into `cells` (or `uncached` for a formula without a value)."""
     v = _V.search(body)
     if (v is None or not v.group(1).strip()) and _F.search(body):  # openpyxl writes <v></v>
@@ -214,7 +219,7 @@ def _cell(row: int, col: int, raw_attrs: bytes, body: bytes, shared, dates: set[
             sm = _S_ATTR.search(raw_attrs)
             style = int(sm.group(1)) if sm else 0
             if style in dates and 0 <= number < 2958466:
-                moment = _EXCEL_EPOCH + dt.timedelta(days=number)
+                moment = epoch + dt.timedelta(days=number)
                 value = moment.date() if number == int(number) else moment
             else:
                 value = int(number) if number.is_integer() and abs(number) < 2**53 else number

@@ -139,7 +139,8 @@ class Book:
         if self._shared is None:
             self._shared = xlsxcells.SharedStrings(parts.get("xl/sharedStrings.xml"))
             self._dates = xlsxcells.date_styles(parts.get("xl/styles.xml"))
-        cells, uncached = xlsxcells.read_sheet(parts[self.container.sheet_parts[sheet]], self._shared, self._dates)
+        cells, uncached = xlsxcells.read_sheet(parts[self.container.sheet_parts[sheet]], self._shared, self._dates,
+                                               self.container.date1904)
         self._grids[sheet] = SparseGrid(sheet, cells)
         self._fast_uncached[sheet] = uncached
 

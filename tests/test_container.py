@@ -231,7 +231,9 @@ def test_macro_content_type_alone(normal_xlsx):
     assert c.has_macros is True
 
 
-def test_ods():
+def test_ods_is_refused_with_a_save_as_hint():
+    """.ods is not read: its repeated rows/columns would need caps of their own (an 889-byte file can
+    ask for gigabytes), and WPS/Excel users send .xlsx."""
     data = zip_of(
         {
             "mimetype": b"application/vnd.oasis.opendocument.spreadsheet",
@@ -241,17 +243,29 @@ def test_ods():
         },
         zipfile.ZIP_STORED,
     )
-    c = inspect_bytes(data, "a.ods")
-    assert (c.kind, c.has_macros, c.sheet_names, c.defined_names, c.hidden_sheets) == (
-        "ods",
-        False,
-        [],
-        {},
-        [],
-    )
+    with pytest.raises(RejectedFile) as exc:
+        inspect_bytes(data, "a.ods")
+    assert exc.value.code == "not_spreadsheet" and "另存为" in exc.value.message and ".ods" in exc.value.message
 
 
-# ---------------------------------------------------------------- simple rejections
+def test_sheet_stored_under_another_case_is_still_checked(normal_xlsx):
+    """Readers find parts case-insensitively; the gate must check the member they will read."""
+    parts = members(normal_xlsx)
+    rels = parts["xl/_rels/workbook.xml.rels"].replace(b"worksheets/sheet1.xml", b"DATA/S1.XML")
+    big = parts["xl/worksheets/sheet1.xml"].replace(b"<sheetData>", b'<sheetData><row r="900000"/>', 1)
+    # the sheet lives outside xl/worksheets/, under another case than its relationship says
+    data = rezip(normal_xlsx, {"xl/_rels/workbook.xml.rels": rels, "xl/data/s1.xml": big},
+                 drop=("xl/worksheets/sheet1.xml",))
+    with pytest.raises(RejectedFile) as exc:
+        inspect_bytes(data, "a.xlsx")
+    assert exc.value.code == "too_many_cells"
+
+
+def test_sheet_pointing_at_nothing_is_refused(normal_xlsx):
+    rels = members(normal_xlsx)["xl/_rels/workbook.xml.rels"].replace(b"worksheets/sheet1.xml", b"data/s1.bin")
+    with pytest.raises(RejectedFile) as exc:
+        inspect_bytes(rezip(normal_xlsx, {"xl/_rels/workbook.xml.rels": rels}), "a.xlsx")
+    assert exc.value.code == "broken_workbook"
 
 
 def test_empty(tmp_path):

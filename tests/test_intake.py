@@ -57,9 +57,9 @@ def test_eml_attachments_with_chinese_names(tmp_path):
     out = merge_json(inbox, "--master", tmp_path / "m.xlsx")
     got = {o["file"]: (o["result"], o["unit"]) for o in out}
     assert got == {
-        "来自朱堂乡的邮件.eml › 2019-08_朱堂乡.xlsx": ("merged", "朱堂乡"),
-        "来自朱堂乡的邮件.eml › 2019-08_尤店乡.xlsx": ("merged", "尤店乡"),
-        "来自朱堂乡的邮件.eml › 说明.txt": ("skipped", None),
+        "来自朱堂乡的邮件.eml → 2019-08_朱堂乡.xlsx": ("merged", "朱堂乡"),
+        "来自朱堂乡的邮件.eml → 2019-08_尤店乡.xlsx": ("merged", "尤店乡"),
+        "来自朱堂乡的邮件.eml → 说明.txt": ("skipped", None),
     }
 
 
@@ -73,7 +73,7 @@ def test_eml_with_raw_gbk_header_name(tmp_path):
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "mail.eml").write_bytes(body)
     (o,) = merge_json(tmp_path / "in", "--master", tmp_path / "m.xlsx")
-    assert (o["file"], o["result"]) == ("mail.eml › 朱堂乡8月.xlsx", "merged")
+    assert (o["file"], o["result"]) == ("mail.eml → 朱堂乡8月.xlsx", "merged")
 
 
 def test_zip_with_gbk_names_and_summary_names_the_archive(tmp_path):
@@ -85,12 +85,12 @@ def test_zip_with_gbk_names_and_summary_names_the_archive(tmp_path):
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "乡镇报表.zip").write_bytes(gbk_zip(members))
     result = run("merge", tmp_path / "in", "--master", tmp_path / "m.xlsx", expect=1)
-    assert "乡镇报表.zip › 8月报表/2019-08_朱堂乡.xlsx" in result.stdout
+    assert "乡镇报表.zip → 8月报表/2019-08_朱堂乡.xlsx" in result.stdout
     out = merge_json(tmp_path / "in", "--master", tmp_path / "m2.xlsx", expect=1)
     assert {o["file"]: o["result"] for o in out} == {
-        "乡镇报表.zip › 8月报表/2019-08_朱堂乡.xlsx": "merged",
-        "乡镇报表.zip › 8月报表/2019-08_尤店乡.xlsx": "rejected",
-        "乡镇报表.zip › 8月报表/~$2019-08_朱堂乡.xlsx": "skipped",
+        "乡镇报表.zip → 8月报表/2019-08_朱堂乡.xlsx": "merged",
+        "乡镇报表.zip → 8月报表/2019-08_尤店乡.xlsx": "rejected",
+        "乡镇报表.zip → 8月报表/~$2019-08_朱堂乡.xlsx": "skipped",
     }
 
 
@@ -104,7 +104,7 @@ def test_utf8_flagged_zip_and_zip_inside_eml(tmp_path):
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "m.eml").write_bytes(msg.as_bytes())
     (o,) = merge_json(tmp_path / "in", "--master", tmp_path / "m.xlsx")
-    assert (o["file"], o["result"], o["unit"]) == ("m.eml › 报表.zip › 2019-08_朱堂乡.xlsx", "merged", "朱堂乡")
+    assert (o["file"], o["result"], o["unit"]) == ("m.eml → 报表.zip → 2019-08_朱堂乡.xlsx", "merged", "朱堂乡")
 
 
 def test_broken_zip_is_rejected_with_one_message(tmp_path):

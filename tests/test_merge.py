@@ -473,3 +473,80 @@ def test_receipt_names_unit_and_period(tmp_path):
     run("merge", tmp_path / "in", "--master", tmp_path / "m.xlsx", "--receipts", tmp_path / "r", expect=1)
     ws = open_checked(tmp_path / "r" / "回执_x.xlsx")["回执"]
     assert ws["A2"].value == "文件：x.xlsx　单位：朱堂乡　报送期间：2019-08"
+
+
+def test_the_master_and_its_backup_in_the_inbox_are_never_merged(tmp_path):
+    inbox = tmp_path / "收件夹"
+    make_form(inbox / "v1.xlsx", unit="朱堂乡", disclosure=10, accounts=[["号", "抖音", "", "2019-08-02", 20]])
+    master = inbox / "总表.xlsx"
+    merge_json(inbox, "--master", master, "--period", "2019-08")
+    (inbox / "v1.xlsx").unlink()
+    make_form(inbox / "v2.xlsx", unit="朱堂乡", disclosure=99, accounts=[["号", "抖音", "", "2019-08-03", 21]])
+    merge_json(inbox, "--master", master, "--period", "2019-08")
+    assert (inbox / "总表.备份.xlsx").exists()
+    (inbox / "old").mkdir()
+    (inbox / "总表.备份.xlsx").rename(inbox / "old" / "上月总表.xlsx")  # a master under another name
+    out = merge_json(inbox, "--master", master, "--period", "2019-08")
+    assert {o["file"]: o["result"] for o in out} == {"old/上月总表.xlsx": "skipped", "v2.xlsx": "duplicate"}
+    assert monthly(master) == {("朱堂乡", "2019-08"): (99, 3)}
+    assert [a["账号名称"] for a in rows(master, "新媒体账号")] == ["号"]
+
+
+def test_same_file_names_from_two_folders_stay_apart(tmp_path):
+    make_form(tmp_path / "张" / "报送表.xlsx", unit="朱堂乡", disclosure=11)
+    make_form(tmp_path / "李" / "报送表.xlsx", unit="宝城街道", disclosure=22)
+    make_form(tmp_path / "zz.xlsx", unit="庙仙乡", disclosure=33)
+    out = merge_json(tmp_path / "张" / "报送表.xlsx", tmp_path / "李" / "报送表.xlsx", tmp_path / "zz.xlsx",
+                     "--master", tmp_path / "m.xlsx")
+    assert [(o["file"], o["unit"]) for o in out] == [("报送表.xlsx", "朱堂乡"), ("报送表.xlsx（2）", "宝城街道"),
+                                                      ("zz.xlsx", "庙仙乡")]
+    assert {k[0]: v[0] for k, v in monthly(tmp_path / "m.xlsx").items()} == {"朱堂乡": 11, "宝城街道": 22, "庙仙乡": 33}
+
+
+def test_resending_an_earlier_version_replaces_again(tmp_path):
+    v1 = make_form(tmp_path / "a" / "v1.xlsx", disclosure=10)
+    merge_json(tmp_path / "a", "--master", tmp_path / "m.xlsx")
+    make_form(tmp_path / "b" / "v2.xlsx", disclosure=99)
+    merge_json(tmp_path / "b", "--master", tmp_path / "m.xlsx")
+    out = merge_json(v1, "--master", tmp_path / "m.xlsx")  # the unit changes its mind back
+    assert out[0]["result"] == "replaced"
+    assert monthly(tmp_path / "m.xlsx") == {("朱堂乡", "2019-08"): (10, 3)}
+    again = merge_json(v1, "--master", tmp_path / "m.xlsx")
+    assert again[0]["result"] == "duplicate"
+
+
+def test_prefer_newest_settles_file_by_file(tmp_path):
+    f1 = make_form(tmp_path / "in" / "f1.xlsx", unit="朱堂乡", disclosure=1)
+    hist = tmp_path / "in" / "hist.xlsx"
+    write_history(hist, [("2019-08", "朱堂乡", 2, 0), ("2019-08", "宝城街道", 2, 0)])
+    f2 = make_form(tmp_path / "in" / "f2.xlsx", unit="宝城街道", disclosure=3)
+    for i, p in enumerate((f1, hist, f2)):
+        os.utime(p, (1_500_000_000 + i, 1_500_000_000 + i))
+    out = merge_json(tmp_path / "in", "--master", tmp_path / "m.xlsx", "--prefer", "newest")
+    assert {o["file"]: o["result"] for o in out} == {"f1.xlsx": "merged", "hist.xlsx": "skipped", "f2.xlsx": "merged"}
+    assert monthly(tmp_path / "m.xlsx") == {("朱堂乡", "2019-08"): (1, 3), ("宝城街道", "2019-08"): (3, 3)}
+
+
+def test_hand_edited_master_with_a_duplicate_row_is_explained(tmp_path):
+    make_form(tmp_path / "in" / "a.xlsx")
+    merge_json(tmp_path / "in", "--master", tmp_path / "m.xlsx")
+    wb = openpyxl.load_workbook(tmp_path / "m.xlsx")
+    wb["月度数据"].append(["2019-08", "罗山县朱堂乡", "乡镇街道", 1, 1, "手工"])
+    wb.save(tmp_path / "m.xlsx")
+    result = run("rank", "--master", tmp_path / "m.xlsx", "--period", "2019-08", "--output", tmp_path / "r.xlsx",
+                 expect=1)
+    assert "“月度数据”第 3 行：朱堂乡 2019-08 的数据与第 2 行重复，请删除其中一行" in result.stderr
+    assert "内部出错" not in result.stderr
+
+
+def test_console_that_cannot_show_a_character_does_not_fail_the_run(tmp_path):
+    import subprocess
+    import sys
+
+    make_form(tmp_path / "in" / "a.xlsx")
+    (tmp_path / "in" / "emoji😀.txt").write_text("x", encoding="utf-8")
+    env = {**os.environ, "PYTHONIOENCODING": "cp936"}
+    done = subprocess.run([sys.executable, "-m", "luoshan_xl", "merge", str(tmp_path / "in"), "--master",
+                           str(tmp_path / "m.xlsx")], capture_output=True, env=env)
+    assert done.returncode == 0, done.stderr.decode("gbk", "replace")
+    assert "已合并" in done.stdout.decode("gbk")

@@ -256,8 +256,7 @@ def test_export_a_custom_roster_round_trips(tmp_path):
     a, b = Roster.load(src), Roster.load(out)
     assert _facts(a) == _facts(b)
     assert b.registered == a.registered
-    assert b.is_registered("罗山发布", "微信公众号")
-    assert not b.is_registered("罗山发布", "微博")
+    assert [(r.name, r.platform, r.host) for r in b.registered] == [("罗山发布", "微信公众号", "宝城街道")]
 
 
 # -- malformed roster files ----------------------------------------------------------------------

@@ -56,3 +56,12 @@ def test_conflict_is_for_the_office_not_the_unit(tmp_path):
     assert "冲突待确认" in line and "a.xlsx、b.xlsx" in line
     text = run("status", "--master", tmp_path / "m.xlsx", "--period", "2019-08", "--reminder").stdout
     assert "未通过审核" not in text and "请尽快报送：" in text
+
+
+def test_reminder_and_output_together(tmp_path):
+    make_form(tmp_path / "in" / "a.xlsx", unit="朱堂乡")
+    run("merge", tmp_path / "in", "--master", tmp_path / "m.xlsx")
+    out = run("status", "--master", tmp_path / "m.xlsx", "--period", "2019-08", "--reminder", "--output",
+              tmp_path / "s.xlsx").stdout
+    assert out.startswith("【报送提醒】") and "已生成报送情况表" in out
+    assert open_checked(tmp_path / "s.xlsx")["报送情况"]["A1"].value == "2019年8月报送情况（已报送 1/72）"

@@ -87,3 +87,25 @@ def test_understated_dimension_loses_nothing(tmp_path):
     (tmp_path / "b.xlsx").write_bytes(buf.getvalue())
     book = open_book(tmp_path / "b.xlsx")
     assert book.grid("填报表").get(5, 1) == 17
+
+
+def test_1904_workbooks_read_the_right_dates(tmp_path):
+    from conftest import make_form
+
+    from luoshan_xl.submission import read_submission
+
+    path = make_form(tmp_path / "a.xlsx", accounts=[["号", "抖音", "", dt.date(2019, 8, 26), 20]])
+    with zipfile.ZipFile(path) as z:
+        items = [(i, z.read(i)) for i in z.infolist()]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in items:
+            if info.filename == "xl/workbook.xml":
+                data = data.replace(b"<workbookPr", b'<workbookPr date1904="1"', 1)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"<v>43703</v>", b"<v>42241</v>")  # 2019-08-26 counted from 1904
+            z.writestr(info, data)
+    (tmp_path / "b.xlsx").write_bytes(buf.getvalue())
+    sub = read_submission(tmp_path / "b.xlsx", "b.xlsx", __import__("luoshan_xl.roster").roster.Roster.default())
+    assert sub.ok, sub.problems
+    assert sub.accounts[0].last_update == dt.date(2019, 8, 26)
