@@ -314,7 +314,7 @@ def rank(master, period, output, min_weekly, roster):
 
     _not_the_master(output, master)
     r = Roster.load(roster)
-    notice = build_notice(MasterWorkbook.load(master, r), r, period, min_weekly=min_weekly)
+    notice = build_notice(MasterWorkbook.load(master, r, audit=False), r, period, min_weekly=min_weekly)
     write_report(notice, output)
     n1 = sum(int(t["has_data"].sum()) for t in notice.a1.values())
     n2 = sum(int(t["has_data"].sum()) for t in notice.a2.values())
@@ -412,7 +412,7 @@ def notice(master, period, output, doc_number, date_, office, min_weekly, roster
 
     _not_the_master(output, master)
     r = Roster.load(roster)
-    tables = build_notice(MasterWorkbook.load(master, r), r, period, min_weekly=min_weekly)
+    tables = build_notice(MasterWorkbook.load(master, r, audit=False), r, period, min_weekly=min_weekly)
     write_notice(tables, output, NoticeOptions(doc_number=doc_number, office=office, date=date_))
     click.echo(f"已生成通报文稿：{output}（请核对正文后定稿）")
 

@@ -58,6 +58,7 @@ class MasterWorkbook:
     monthly: list[MonthlyRecord] = field(default_factory=list)
     accounts: list[AccountRecord] = field(default_factory=list)
     audit: list[AuditRow] = field(default_factory=list)
+    complete: bool = True  # False when loaded without 报送记录: then it must never be saved
 
     @property
     def backup_path(self) -> Path:
@@ -81,7 +82,9 @@ class MasterWorkbook:
     # -- loading ---------------------------------------------------------------
 
     @classmethod
-    def load(cls, path: Path, roster: Roster) -> MasterWorkbook:
+    def load(cls, path: Path, roster: Roster, audit: bool = True) -> MasterWorkbook:
+        """Read the master.  `audit=False` leaves 报送记录 unread (rank and notice do not need it;
+        such a master must not be saved)."""
         from luoshan_xl.xlsxread import open_book
 
         path = Path(path)
@@ -96,7 +99,7 @@ class MasterWorkbook:
                                f"总表，或文件已损坏。请用 --master 指定正确的总表文件。{hint}") from exc
         except PermissionError as exc:
             raise LuoshanError(locked_message(path)) from exc
-        master = cls(path)
+        master = cls(path, complete=audit)
         problems: list[str] = []
         for sheet in (MONTHLY_SHEET, ACCOUNTS_SHEET, AUDIT_SHEET):
             if sheet not in book.sheet_names:
@@ -133,7 +136,7 @@ class MasterWorkbook:
                     clean_text(source) or ""))
             except BadValue as exc:
                 problems.append(f"“{ACCOUNTS_SHEET}”第 {r + 1} 行：{exc.message}")
-        for values, _r in _rows(book.grid(AUDIT_SHEET), AUDIT_COLUMNS, path, problems):
+        for values, _r in _rows(book.grid(AUDIT_SHEET), AUDIT_COLUMNS, path, problems) if audit else ():
             texts = [clean_text(v) or "" for v in values]
             master.audit.append(AuditRow(*texts[:5], LABEL_RESULTS.get(texts[5], "merged"), texts[6]))
         if problems:
@@ -147,6 +150,8 @@ class MasterWorkbook:
     def save(self, rotate_backup: bool = True) -> None:
         """Write the master; the previous one becomes the backup unless `rotate_backup` is False
         (a run that changed no figure keeps the backup a real step back)."""
+        if not self.complete:
+            raise RuntimeError("a master loaded without its 报送记录 cannot be saved")
         backup = self.backup_path if rotate_backup else None
         with atomic_workbook(self.path, backup=backup, options={"constant_memory": True},
                              check_open=False) as wb:
