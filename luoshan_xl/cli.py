@@ -6,7 +6,6 @@ starts without pandas or openpyxl.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -207,6 +206,8 @@ def merge(inputs, master, period, prefer, receipts, dry_run, as_json, roster):
         report = run_merge(list(inputs), master, r, period=period, prefer=prefer, dry_run=dry_run,
                            receipts_dir=receipts, progress=progress)
     if as_json:
+        import json
+
         click.echo(json.dumps([o.as_json() for o in report.outcomes], ensure_ascii=False, indent=1))
     else:
         _echo_merge(report)
