@@ -224,9 +224,8 @@ def _rows(grid, columns: tuple[str, ...], path: Path, problems: list[str]):
         problems.append(f"“{grid.name}”工作表第 1 行缺少列：" + "、".join(missing))
         return
     idx = [header.index(c) for c in columns]
-    for r in range(1, grid.n_rows):
-        values = grid.pick(r, idx)
-        if any(v is not None for v in values):
+    for r, values in grid.select(idx, 1):
+        if any(values):  # a row of nothing but blanks (and zeros) carries no record
             yield values, r
 
 

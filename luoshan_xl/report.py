@@ -224,7 +224,7 @@ def _write_ranked(wb, name: str, label: str, title: str, captions, headers, widt
 
 
 def _write_number(ws, r: int, c: int, value, f) -> None:
-    if value is None or pd.isna(value):
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         ws.write_blank(r, c, None, f)
     else:
         ws.write_number(r, c, float(value), f)

@@ -40,8 +40,11 @@ def fitted_height(cells: list[tuple[str, float]], font_pt: float = 12, bold: boo
     char_px = font_pt * 4 / 3 * (1.08 if bold else 1.0)
     lines = 1
     for text, width in cells:
+        text = str(text)
         capacity = max(1.0, (width * 7 - 10) / (char_px / 2))  # in half-width units
-        n = sum(max(1, math.ceil(display_width(part) / capacity)) for part in str(text).split("\n"))
+        if 2 * len(text) <= capacity and "\n" not in text:  # fits one line even if all wide
+            continue
+        n = sum(max(1, math.ceil(display_width(part) / capacity)) for part in text.split("\n"))
         lines = max(lines, n)
     return max(minimum, lines * font_pt * 1.4 + 6)
 
