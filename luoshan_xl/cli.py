@@ -215,9 +215,11 @@ def merge(inputs, master, period, prefer, receipts, dry_run, as_json, roster):
 
 
 def _not_the_master(output: Path, master: Path) -> None:
-    if Path(output).resolve() == Path(master).resolve():
-        raise click.UsageError(f"--output 不能是总表本身（{master}），否则总表会被覆盖。请另取一个文件名，"
-                               "例如 通报附件.xlsx。")
+    from luoshan_xl.master import own_files
+
+    if Path(output).resolve() in own_files(Path(master)):
+        raise click.UsageError(f"--output 不能是总表或总表的备份（{Path(output).name}），否则它们会被覆盖。"
+                               "请另取一个文件名，例如 通报附件.xlsx。")
 
 
 class _Progress:
@@ -371,8 +373,8 @@ def status(master, period, output, reminder, deadline, roster):
         write_status_xlsx(report, output)
     if reminder:
         click.echo(reminder_text(report, deadline))
-        if output:
-            click.echo(f"已生成报送情况表：{output}")
+        if output:  # on stderr: the reminder on stdout is what the clerk pastes into WeChat
+            click.echo(f"已生成报送情况表：{output}", err=True)
         return
     order = {CONFLICT: 0, RETURNED: 1, MISSING: 2, SUBMITTED: 3}
     rows = sorted(report.rows, key=lambda x: order[x.state])

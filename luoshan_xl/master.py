@@ -21,7 +21,7 @@ from luoshan_xl.values import BadValue, clean_text, parse_count, parse_date, par
 from luoshan_xl.xlsxwrite import atomic_workbook, locked_message
 
 MONTHLY_SHEET, ACCOUNTS_SHEET, AUDIT_SHEET = MASTER_SHEETS
-MONTHLY_COLUMNS = ("期间", "单位名称", "类别", "信息公开发布数量", "门户网站采用数量", "来源文件")
+MONTHLY_COLUMNS = ("期间", "单位名称", "类别", "信息公开发布数量", "门户网站采用数量", "来源文件", "来源SHA-256")
 ACCOUNT_COLUMNS = ("期间", "账号名称", "平台类型", "主办单位", "最后更新日期", "本月更新条数", "报送单位", "来源文件")
 AUDIT_COLUMNS = ("文件名", "SHA-256", "合并时间", "单位", "期间", "结果", "原因")
 
@@ -64,17 +64,27 @@ class MasterWorkbook:
     def backup_path(self) -> Path:
         return backup_path(self.path)
 
+    def merge_rows(self) -> dict[str, AuditRow]:
+        """Each file hash ever merged (or merged as a replacement) → its latest audit row."""
+        return {a.sha256: a for a in self.audit if a.result in ("merged", "replaced")}
+
     def current_shas(self) -> dict[str, AuditRow]:
-        """Hashes of the files whose figures are in the master now (each source file's latest merge).
+        """Hashes of the files whose figures are in the master now, with their audit rows.
 
         Re-sending one of these is a duplicate; re-sending an older version that was since replaced
-        is not: it goes in again and replaces, as a unit that changes its mind expects."""
-        sources = {m.source for m in self.monthly}
-        latest: dict[str, AuditRow] = {}
-        for a in self.audit:
-            if a.result in ("merged", "replaced") and a.file in sources:
-                latest[a.file] = a
-        return {a.sha256: a for a in latest.values()}
+        is not (unless the version in effect arrives in the same run): it replaces again, as a
+        unit that changes its mind expects.  Decided per row by the row's source hash; rows of a
+        master written before rows carried it fall back to their source file's latest merge."""
+        merged = self.merge_rows()
+        current = {m.sha256 for m in self.monthly if m.sha256}
+        unhashed = {m.source for m in self.monthly if not m.sha256}
+        if unhashed:
+            latest = {a.file: a.sha256 for a in self.audit if a.result in ("merged", "replaced") and a.file in unhashed}
+            current |= set(latest.values())
+        return {sha: merged[sha] for sha in current if sha in merged}
+
+    def keys_of(self, sha: str) -> set[tuple[str, str]]:
+        return {(m.unit, m.period) for m in self.monthly if m.sha256 == sha}
 
     def periods(self) -> list[str]:
         return sorted({r.period for r in self.monthly} | {a.period for a in self.accounts})
@@ -106,8 +116,11 @@ class MasterWorkbook:
                 raise LuoshanError(f"“{path.name}”不是 luoshan-xl 的总表：缺少“{sheet}”工作表。"
                                    "请用 --master 指定 luoshan-xl merge 生成的总表，或指定一个新文件名。")
         first_row: dict[tuple[str, str], int] = {}
-        for (period, unit, _category, disclosure, portal, source), r in _rows(
-                book.grid(MONTHLY_SHEET), MONTHLY_COLUMNS, path, problems):
+        monthly_grid = book.grid(MONTHLY_SHEET)
+        # 来源SHA-256 came with 0.1's review; a master without it still reads (hashes then unknown).
+        columns = MONTHLY_COLUMNS if _has_column(monthly_grid, MONTHLY_COLUMNS[-1]) else MONTHLY_COLUMNS[:-1]
+        for (period, unit, _category, disclosure, portal, source, *sha), r in _rows(
+                monthly_grid, columns, path, problems):
             try:
                 found = roster.match(unit)
                 period = parse_period(period)
@@ -118,7 +131,8 @@ class MasterWorkbook:
                                                 "行重复，请删除其中一行")
                 first_row[(found.name, period)] = r
                 master.monthly.append(MonthlyRecord(period, found.name, found.category, parse_count(disclosure),
-                                                    parse_count(portal), clean_text(source) or ""))
+                                                    parse_count(portal), clean_text(source) or "",
+                                                    (clean_text(sha[0]) or "") if sha else ""))
             except BadValue as exc:
                 problems.append(f"“{MONTHLY_SHEET}”第 {r + 1} 行：{exc.message}")
         for (period, name, platform, host, last, updates, reporter, source), r in _rows(
@@ -158,8 +172,9 @@ class MasterWorkbook:
             head = wb.add_format({"bold": True, "bg_color": "#D9E1F2", "pattern": 1, "border": 1})
             date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
             monthly = sorted(self.monthly, key=lambda m: (m.period, m.unit))
-            _write_sheet(wb, MONTHLY_SHEET, MONTHLY_COLUMNS, head, date_fmt, (10, 24, 10, 20, 20, 36),
-                         ((m.period, m.unit, m.category, m.disclosure, m.portal, m.source) for m in monthly),
+            _write_sheet(wb, MONTHLY_SHEET, MONTHLY_COLUMNS, head, date_fmt, (10, 24, 10, 20, 20, 36, 20),
+                         ((m.period, m.unit, m.category, m.disclosure, m.portal, m.source, m.sha256)
+                          for m in monthly),
                          len(monthly))
             accounts = sorted(self.accounts, key=lambda a: (a.period, a.reporter, a.name))
             _write_sheet(wb, ACCOUNTS_SHEET, ACCOUNT_COLUMNS, head, date_fmt, (10, 30, 12, 22, 14, 14, 22, 36),
@@ -214,6 +229,10 @@ def hide_on_windows(path: Path) -> None:
 
 def backup_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}.备份{path.suffix}")
+
+
+def _has_column(grid, name: str) -> bool:
+    return any(str(grid.get(0, c) or "").strip() == name for c in range(grid.n_cols))
 
 
 def _rows(grid, columns: tuple[str, ...], path: Path, problems: list[str]):

@@ -145,7 +145,9 @@ def merge(inputs: list[Path], master_path: Path, roster: Roster, period: str | N
             remove_stale_temp_files(master_path)  # left by a merge that was killed; we hold the lock
         files, others = collect_inputs(inputs, Path(scratch), own_files(master_path))
         master = MasterWorkbook.load(master_path, roster)
-        outcomes, accepted = _read_all(files, roster, period, master.current_shas(), progress)
+        known = master.current_shas()
+        outcomes, accepted = _read_all(files, roster, period, known, progress)
+        _drop_superseded(master, known, accepted, outcomes)
         if period is None:
             _hold_other_periods(accepted, outcomes, {(m.unit, m.period) for m in master.monthly})
         _resolve_conflicts(accepted, outcomes, prefer)
@@ -217,7 +219,7 @@ def _read_all(files, roster, period, known, progress, workers: int | None = None
             if sha not in known]
     subs = _read_submissions(jobs, roster, workers)
     read: dict[str, Submission] = {}
-    for (_path, display), sha in zip(files, shas, strict=True):
+    for (path, display), sha in zip(files, shas, strict=True):
         first = first_of[sha]
         if sha not in known and display not in read:
             read[display] = next(subs)
@@ -229,6 +231,8 @@ def _read_all(files, roster, period, known, progress, workers: int | None = None
                             note=note, sha256=sha)
             if not prev:
                 o.unit, o.period = accepted[first].unit, accepted[first].period
+                # the same content sent again later counts as sent then (for --prefer newest)
+                accepted[first].mtime = max(accepted[first].mtime, path.stat().st_mtime)
         else:
             sub = read[display]
             o = FileOutcome(display, sub.unit, sub.period, "merged" if sub.ok else "rejected", sub.problems,
@@ -241,6 +245,30 @@ def _read_all(files, roster, period, known, progress, workers: int | None = None
         if progress:
             progress(len(outcomes), len(files))
     return outcomes, accepted
+
+
+def _drop_superseded(master: MasterWorkbook, current: dict, accepted: dict[str, Submission],
+                     outcomes: list[FileOutcome]) -> None:
+    """An older version (merged once, since replaced) arriving together with the version now in
+    effect — the clerk re-running an inbox that holds both — is passed over: re-running the same
+    inputs changes nothing.  Sent alone, an older version replaces again (the unit changed its mind)."""
+    in_effect = {o.sha256: o.file for o in outcomes if o.result == "duplicate" and o.sha256 in current}
+    protected: dict[tuple[str, str], str] = {}
+    for sha, name in in_effect.items():
+        for key in master.keys_of(sha):
+            protected[key] = name
+    if not protected:
+        return
+    history = master.merge_rows()
+    outcome = {o.file: o for o in outcomes}
+    for name, sub in list(accepted.items()):
+        clash = sorted(k for k in sub.keys if k in protected)
+        if sub.sha256 in history and clash:
+            o = outcome[name]
+            o.result = "skipped"
+            o.note = (f"这是此前已被替换的旧版本；本次同时收到了正在使用的“{protected[clash[0]]}”，"
+                      "保留现有数据，未合并。如确要恢复旧版本，请单独合并这份表")
+            del accepted[name]
 
 
 def _resolve_conflicts(accepted: dict[str, Submission], outcomes: list[FileOutcome], prefer: str | None):
@@ -352,6 +380,9 @@ def _hold_other_periods(accepted: dict[str, Submission], outcomes: list[FileOutc
     for sub in accepted.values():
         if sub.kind == "form":
             counts[sub.period] += 1
+    for o in outcomes:  # forms of this month already merged (a re-run of the inbox) count too
+        if o.result == "duplicate" and o.period and "～" not in o.period and not (o.unit or "").startswith("（"):
+            counts[o.period] += 1
     if len(counts) < 2:
         return
     run_period = max(counts, key=lambda p: (counts[p], p))

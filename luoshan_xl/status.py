@@ -38,8 +38,9 @@ class StatusReport:
 
 
 def build_status(master: MasterWorkbook, roster: Roster, period: str) -> StatusReport:
-    sources = {m.unit: m.source for m in master.monthly if m.period == period}
-    merged_at = {a.file: a.time for a in master.audit if a.result in ("merged", "replaced")}
+    sources = {m.unit: (m.source, m.sha256) for m in master.monthly if m.period == period}
+    merged_at = {a.sha256: a.time for a in master.audit if a.result in ("merged", "replaced")}
+    merged_at_file = {a.file: a.time for a in master.audit if a.result in ("merged", "replaced")}
     returned: dict[str, tuple[str, str, str, str]] = {}
     for a in master.audit:
         if a.period == period and a.result in ("rejected", "conflict") and a.unit:
@@ -49,8 +50,9 @@ def build_status(master: MasterWorkbook, roster: Roster, period: str) -> StatusR
     rows = []
     for u in roster.units:
         if u.name in sources:
-            src = sources[u.name]
-            rows.append(UnitStatus(u.name, u.category, SUBMITTED, src, merged_at.get(src, "")))
+            src, sha = sources[u.name]
+            when = merged_at.get(sha) if sha else merged_at_file.get(src, "")
+            rows.append(UnitStatus(u.name, u.category, SUBMITTED, src, when or ""))
         elif u.name in returned:
             file, time, reason, result = returned[u.name]
             state = CONFLICT if result == "conflict" else RETURNED

@@ -48,6 +48,7 @@ class MonthlyRecord:
     disclosure: int | None
     portal: int | None
     source: str
+    sha256: str = ""  # of the source file: which version of a unit's form is in effect
 
 
 @dataclass
@@ -317,7 +318,7 @@ def _read_form(book: Book, loc: _Located, sub: Submission, roster: Roster, expec
     if problems or not (isinstance(unit, str) and isinstance(period, str)):
         sub.accounts.clear()
         return
-    sub.records.append(MonthlyRecord(period=period, unit=unit, category=roster.by_name[unit].category,
+    sub.records.append(MonthlyRecord(sha256=sub.sha256, period=period, unit=unit, category=roster.by_name[unit].category,
                                      disclosure=values["disclosure_count"], portal=values["portal_adopted"],
                                      source=sub.file))
 
@@ -413,7 +414,7 @@ def _read_bulk(grid: Grid, header: tuple[int, dict[str, int]], sub: Submission, 
             continue
         seen[(unit, period)] = r
         sub.records.append(MonthlyRecord(period, unit, roster.by_name[unit].category,
-                                         figures["disclosure"], figures["portal"], sub.file))
+                                         figures["disclosure"], figures["portal"], sub.file, sub.sha256))
     if sub.problems:
         sub.records.clear()
     elif not sub.records:

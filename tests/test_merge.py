@@ -550,3 +550,83 @@ def test_console_that_cannot_show_a_character_does_not_fail_the_run(tmp_path):
                            str(tmp_path / "m.xlsx")], capture_output=True, env=env)
     assert done.returncode == 0, done.stderr.decode("gbk", "replace")
     assert "已合并" in done.stdout.decode("gbk")
+
+
+def test_rerunning_an_inbox_holding_old_and_corrected_versions_changes_nothing(tmp_path):
+    inbox = tmp_path / "收件夹"
+    make_form(inbox / "朱堂乡.xlsx", unit="朱堂乡", disclosure=10)
+    make_form(inbox / "周党镇.xlsx", unit="周党镇", disclosure=5)
+    merge_json(inbox, "--master", tmp_path / "m.xlsx")
+    make_form(inbox / "朱堂乡（更正）.xlsx", unit="朱堂乡", disclosure=12)
+    merge_json(inbox, "--master", tmp_path / "m.xlsx")
+    assert monthly(tmp_path / "m.xlsx")[("朱堂乡", "2019-08")][0] == 12
+    for _ in range(2):
+        out = merge_json(inbox, "--master", tmp_path / "m.xlsx")
+        assert {o["file"]: o["result"] for o in out} == {
+            "周党镇.xlsx": "duplicate", "朱堂乡.xlsx": "skipped", "朱堂乡（更正）.xlsx": "duplicate"}
+        assert monthly(tmp_path / "m.xlsx")[("朱堂乡", "2019-08")][0] == 12
+
+
+def test_history_file_re_sent_with_the_corrections_changes_nothing(tmp_path):
+    inbox = tmp_path / "in"
+    write_history(inbox / "历史.xlsx", [("2019-07", "朱堂乡", 5, 1), ("2019-07", "尤店乡", 5, 1)])
+    merge_json(inbox, "--master", tmp_path / "m.xlsx")
+    make_form(inbox / "a.xlsx", unit="朱堂乡", period="2019-07", disclosure=7)
+    make_form(inbox / "b.xlsx", unit="尤店乡", period="2019-07", disclosure=8)
+    merge_json(inbox, "--master", tmp_path / "m.xlsx")
+    out = merge_json(inbox, "--master", tmp_path / "m.xlsx")
+    assert {o["file"]: o["result"] for o in out} == {"a.xlsx": "duplicate", "b.xlsx": "duplicate",
+                                                      "历史.xlsx": "skipped"}
+    got = monthly(tmp_path / "m.xlsx")
+    assert (got[("朱堂乡", "2019-07")][0], got[("尤店乡", "2019-07")][0]) == (7, 8)
+
+
+def test_same_file_name_from_two_units_tracks_each_version(tmp_path):
+    a = make_form(tmp_path / "a" / "报送表.xlsx", unit="朱堂乡", disclosure=1)
+    merge_json(a, "--master", tmp_path / "m.xlsx")
+    b = make_form(tmp_path / "b" / "报送表.xlsx", unit="周党镇", disclosure=2)
+    merge_json(b, "--master", tmp_path / "m.xlsx")
+    make_form(tmp_path / "c" / "更正.xlsx", unit="周党镇", disclosure=99)
+    merge_json(tmp_path / "c", "--master", tmp_path / "m.xlsx")
+    out = merge_json(b, "--master", tmp_path / "m.xlsx")  # 周党镇: "the original was right"
+    assert out[0]["result"] == "replaced"
+    assert monthly(tmp_path / "m.xlsx")[("周党镇", "2019-08")][0] == 2
+
+
+def test_rerun_with_a_last_month_form_is_still_held_back(tmp_path):
+    inbox = tmp_path / "收件夹"
+    write_history(tmp_path / "h.xlsx", [("2019-07", "山店乡", 3, 1)])
+    merge_json(tmp_path / "h.xlsx", "--master", tmp_path / "m.xlsx")
+    make_form(inbox / "朱堂乡.xlsx", unit="朱堂乡", period="2019-08")
+    merge_json(inbox, "--master", tmp_path / "m.xlsx")
+    make_form(inbox / "山店乡.xlsx", unit="山店乡", period="2019-07", disclosure=77)
+    out = merge_json(inbox, "--master", tmp_path / "m.xlsx", expect=1)
+    assert {o["file"]: o["result"] for o in out} == {"朱堂乡.xlsx": "duplicate", "山店乡.xlsx": "rejected"}
+    assert monthly(tmp_path / "m.xlsx")[("山店乡", "2019-07")][0] == 3
+
+
+def test_prefer_newest_counts_an_identical_newer_copy(tmp_path):
+    first = make_form(tmp_path / "in" / "1_首次.xlsx", disclosure=10)
+    mid = make_form(tmp_path / "in" / "2_修改.xlsx", disclosure=11)
+    last = tmp_path / "in" / "3_最终.xlsx"
+    last.write_bytes(first.read_bytes())
+    for i, p in enumerate((first, mid, last)):
+        os.utime(p, (1_500_000_000 + i, 1_500_000_000 + i))
+    merge_json(tmp_path / "in", "--master", tmp_path / "m.xlsx", "--prefer", "newest")
+    assert monthly(tmp_path / "m.xlsx")[("朱堂乡", "2019-08")][0] == 10
+
+
+def test_master_without_the_source_hash_column_still_merges(tmp_path):
+    """A master written before rows carried 来源SHA-256 (or one a clerk trimmed) reads and merges."""
+    a = make_form(tmp_path / "in" / "a.xlsx", disclosure=1)
+    merge_json(a, "--master", tmp_path / "m.xlsx")
+    wb = openpyxl.load_workbook(tmp_path / "m.xlsx")
+    ws = wb["月度数据"]
+    assert ws.cell(1, 7).value == "来源SHA-256"
+    ws.delete_cols(7)
+    wb.save(tmp_path / "m.xlsx")
+    again = merge_json(a, "--master", tmp_path / "m.xlsx")
+    assert again[0]["result"] == "duplicate"  # found through the file's latest merge instead
+    make_form(tmp_path / "in2" / "b.xlsx", unit="尤店乡")
+    merge_json(tmp_path / "in2", "--master", tmp_path / "m.xlsx")
+    assert set(monthly(tmp_path / "m.xlsx")) == {("朱堂乡", "2019-08"), ("尤店乡", "2019-08")}

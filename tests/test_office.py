@@ -503,13 +503,13 @@ def resaved(office) -> Resaved:
 
 
 def master_rows(path: Path) -> dict[str, list[dict]]:
-    """月度数据 and 新媒体账号 rows by header, without 来源文件 (it names the file merged)."""
+    """月度数据 and 新媒体账号 rows by header, without 来源文件 and 来源SHA-256 (they name the file merged)."""
     wb = openpyxl.load_workbook(path, read_only=True)
     out = {}
     for sheet in (MONTHLY_SHEET, ACCOUNTS_SHEET):
         rows = list(wb[sheet].iter_rows(values_only=True))
         header = rows[0]
-        out[sheet] = [{h: v for h, v in zip(header, r, strict=False) if h and h != "来源文件"}
+        out[sheet] = [{h: v for h, v in zip(header, r, strict=False) if h and h not in ("来源文件", "来源SHA-256")}
                       for r in rows[1:] if any(v is not None for v in r)]
     wb.close()
     return out

@@ -277,7 +277,7 @@ def test_output_may_not_be_the_master(tmp_path):
     before = (tmp_path / "m.xlsx").read_bytes()
     result = run("rank", "--master", tmp_path / "m.xlsx", "--period", "2019-08", "--output", tmp_path / "m.xlsx",
                  expect=2)
-    assert "--output 不能是总表本身" in result.stderr
+    assert "--output 不能是总表或总表的备份" in result.stderr
     assert (tmp_path / "m.xlsx").read_bytes() == before
 
 
@@ -295,3 +295,13 @@ def test_master_that_is_not_a_workbook(tmp_path):
     result = run("rank", "--master", tmp_path / "说明.txt", "--period", "2019-08", "--output", tmp_path / "a.xlsx",
                  expect=1)
     assert "“说明.txt”无法作为总表读取" in result.stderr and "备份" not in result.stderr
+
+
+def test_output_may_not_be_the_backup(tmp_path):
+    build_master(tmp_path / "m.xlsx", [("2019-08", "朱堂乡", 1, 1)])
+    build_master(tmp_path / "m.xlsx", [("2019-08", "朱堂乡", 2, 2)])  # a second save keeps a backup
+    before = (tmp_path / "m.备份.xlsx").read_bytes()
+    result = run("rank", "--master", tmp_path / "m.xlsx", "--period", "2019-08", "--output",
+                 tmp_path / "m.备份.xlsx", expect=2)
+    assert "--output 不能是总表或总表的备份" in result.stderr
+    assert (tmp_path / "m.备份.xlsx").read_bytes() == before
