@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 
 import pytest
@@ -70,21 +71,23 @@ def test_cell_kinds_and_positions():
     assert uncached == {(4, 6)}
 
 
-def test_understated_dimension_loses_nothing(tmp_path):
-    from conftest import make_form
-
-    path = make_form(tmp_path / "a.xlsx", disclosure=17)
-    with zipfile.ZipFile(path) as z:
+def rewrite_parts(src, dst, edit) -> None:
+    """Copy a workbook, passing each part's bytes through edit(name, data)."""
+    with zipfile.ZipFile(src) as z:
         items = [(i, z.read(i)) for i in z.infolist()]
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         for info, data in items:
-            if info.filename == "xl/worksheets/sheet1.xml":
-                import re
+            z.writestr(info, edit(info.filename, data))
+    dst.write_bytes(buf.getvalue())
 
-                data = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:A1"/>', data)
-            z.writestr(info, data)
-    (tmp_path / "b.xlsx").write_bytes(buf.getvalue())
+
+def test_understated_dimension_loses_nothing(tmp_path):
+    from conftest import make_form
+
+    path = make_form(tmp_path / "a.xlsx", disclosure=17)
+    rewrite_parts(path, tmp_path / "b.xlsx", lambda name, data: re.sub(
+        rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:A1"/>', data) if name == "xl/worksheets/sheet1.xml" else data)
     book = open_book(tmp_path / "b.xlsx")
     assert book.grid("填报表").get(5, 1) == 17
 
@@ -92,20 +95,19 @@ def test_understated_dimension_loses_nothing(tmp_path):
 def test_1904_workbooks_read_the_right_dates(tmp_path):
     from conftest import make_form
 
+    from luoshan_xl.roster import Roster
     from luoshan_xl.submission import read_submission
 
     path = make_form(tmp_path / "a.xlsx", accounts=[["号", "抖音", "", dt.date(2019, 8, 26), 20]])
-    with zipfile.ZipFile(path) as z:
-        items = [(i, z.read(i)) for i in z.infolist()]
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for info, data in items:
-            if info.filename == "xl/workbook.xml":
-                data = data.replace(b"<workbookPr", b'<workbookPr date1904="1"', 1)
-            if info.filename == "xl/worksheets/sheet1.xml":
-                data = data.replace(b"<v>43703</v>", b"<v>42241</v>")  # 2019-08-26 counted from 1904
-            z.writestr(info, data)
-    (tmp_path / "b.xlsx").write_bytes(buf.getvalue())
-    sub = read_submission(tmp_path / "b.xlsx", "b.xlsx", __import__("luoshan_xl.roster").roster.Roster.default())
+
+    def edit(name, data):
+        if name == "xl/workbook.xml":
+            return data.replace(b"<workbookPr", b'<workbookPr date1904="1"', 1)
+        if name == "xl/worksheets/sheet1.xml":
+            return data.replace(b"<v>43703</v>", b"<v>42241</v>")  # 2019-08-26 counted from 1904
+        return data
+
+    rewrite_parts(path, tmp_path / "b.xlsx", edit)
+    sub = read_submission(tmp_path / "b.xlsx", "b.xlsx", Roster.default())
     assert sub.ok, sub.problems
     assert sub.accounts[0].last_update == dt.date(2019, 8, 26)
