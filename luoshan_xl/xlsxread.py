@@ -9,18 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import io
-import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from luoshan_xl.container import DEFAULT_LIMITS, Container, Limits, inspect_file, safe_parse_xml
+from luoshan_xl.container import DEFAULT_LIMITS, Container, Limits, inspect_file
 from luoshan_xl.errors import RejectedFile
-
-_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-_R_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
-_REF_ATTR = re.compile(rb'\br="([A-Z]+\d+)"')
 
 
 @dataclass
@@ -171,7 +165,7 @@ class Book:
         if sheet in self._fast_uncached:
             return self._fast_uncached[sheet]
         if self._uncached is None:
-            self._uncached = _scan_uncached(self.container.data)
+            self._uncached = _scan_uncached(self.container)
         return self._uncached.get(sheet, set())
 
 
@@ -208,42 +202,19 @@ def _calamine(container: Container):
                            "请让报送单位用 WPS 或 Excel 打开后重新保存为 .xlsx 再发送。") from exc
 
 
-def _scan_uncached(data: bytes) -> dict[str, set[tuple[int, int]]]:
-    from luoshan_xl.cells import parse_a1
+def _scan_uncached(container: Container) -> dict[str, set[tuple[int, int]]]:
+    """Uncached formulas of a workbook read by calamine (its parts were too large to keep):
+    the same detection as the fast reader's, over the sheet members the container checked."""
+    from luoshan_xl import xlsxcells
 
     out: dict[str, set[tuple[int, int]]] = {}
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
-        for sheet, part in _sheet_parts(z).items():
+    with zipfile.ZipFile(io.BytesIO(container.data)) as z:
+        for sheet, part in container.sheet_parts.items():
             try:
                 xml = z.read(part)  # already size-checked by the container inspection
             except KeyError:
                 continue
-            cells = set()
-            for m in _CELL.finditer(xml):
-                body = m.group(2) or b""
-                if b"<f" in body and not re.search(rb"<(?:\w+:)?v>", body):
-                    ref = _REF_ATTR.search(m.group(1))
-                    if ref:
-                        cells.add(parse_a1(ref.group(1).decode()))
-            if cells:
-                out[sheet] = cells
-    return out
-
-
-def _sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name → zip member of its XML."""
-    try:
-        wb = safe_parse_xml(z.read("xl/workbook.xml"))
-        rels = safe_parse_xml(z.read("xl/_rels/workbook.xml.rels"))
-    except KeyError:
-        return {}
-    targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{_REL_NS}Relationship")}
-    out = {}
-    for el in wb.iter():
-        if el.tag.endswith("}sheet"):
-            rid = el.get(f"{_R_NS}id") or next((v for k, v in el.attrib.items() if k.endswith("}id")), None)
-            target = targets.get(rid, "")
-            if target:
-                target = target.lstrip("/")
-                out[el.get("name")] = target if target.startswith("xl/") else "xl/" + target
+            _cells, uncached = xlsxcells.read_sheet(xml, xlsxcells.SharedStrings(None), frozenset())
+            if uncached:
+                out[sheet] = uncached
     return out

@@ -111,3 +111,24 @@ def test_1904_workbooks_read_the_right_dates(tmp_path):
     sub = read_submission(tmp_path / "b.xlsx", "b.xlsx", Roster.default())
     assert sub.ok, sub.problems
     assert sub.accounts[0].last_update == dt.date(2019, 8, 26)
+
+
+def test_large_workbooks_read_by_calamine_still_report_uncached_formulas(tmp_path):
+    """Past Limits.keep_parts_bytes calamine reads the cells; the uncached-formula check is the same."""
+    import dataclasses
+
+    import openpyxl
+    from conftest import make_form
+
+    from luoshan_xl.container import DEFAULT_LIMITS
+    from luoshan_xl.roster import Roster
+    from luoshan_xl.submission import read_submission
+
+    path = make_form(tmp_path / "a.xlsx")
+    wb = openpyxl.load_workbook(path)
+    wb["填报表"]["B6"] = "=10+2"  # openpyxl writes <v></v>: no cached value
+    wb.save(path)
+    limits = dataclasses.replace(DEFAULT_LIMITS, keep_parts_bytes=0)
+    assert open_book(path, limits)._workbook is not None  # the calamine path
+    sub = read_submission(path, "a.xlsx", Roster.default(), limits=limits)
+    assert [(p.cell, p.code) for p in sub.problems] == [("B6", "formula_no_value")]
