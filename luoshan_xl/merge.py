@@ -376,16 +376,13 @@ def _hold_other_periods(accepted: dict[str, Submission], outcomes: list[FileOutc
     for another month that would REPLACE figures already merged (perhaps already published) is held
     back: a form sent with last month's date must not quietly change last month.  Forms for months
     not yet in the master (catching up) and bulk history sheets go in as usual."""
-    counts: dict[str, int] = defaultdict(int)
-    for sub in accepted.values():
-        if sub.kind == "form":
-            counts[sub.period] += 1
-    for o in outcomes:  # forms of this month already merged (a re-run of the inbox) count too
-        if o.result == "duplicate" and o.period and "～" not in o.period and not (o.unit or "").startswith("（"):
-            counts[o.period] += 1
-    if len(counts) < 2:
+    periods = [sub.period for sub in accepted.values() if sub.kind == "form"]
+    # forms of this month already merged (a re-run of the inbox) count too
+    periods += [o.period for o in outcomes if o.result == "duplicate" and o.period and "～" not in o.period
+                and not (o.unit or "").startswith("（")]
+    if len(set(periods)) < 2:
         return
-    run_period = max(counts, key=lambda p: (counts[p], p))
+    run_period = _most_common(periods)
     outcome = {o.file: o for o in outcomes}
     for name, sub in list(accepted.items()):
         if sub.kind != "form" or sub.period == run_period or not (sub.keys & existing):
@@ -402,10 +399,15 @@ def _hold_other_periods(accepted: dict[str, Submission], outcomes: list[FileOutc
 
 
 def _common_period(outcomes: list[FileOutcome]) -> str | None:
+    return _most_common([o.period for o in outcomes if o.period and "～" not in o.period
+                         and o.result in ("merged", "replaced", "duplicate")])
+
+
+def _most_common(periods: list[str]) -> str | None:
+    """The period named most often; on a tie the latest."""
     counts: dict[str, int] = defaultdict(int)
-    for o in outcomes:
-        if o.period and "～" not in o.period and o.result in ("merged", "replaced", "duplicate"):
-            counts[o.period] += 1
+    for p in periods:
+        counts[p] += 1
     return max(counts, key=lambda p: (counts[p], p)) if counts else None
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from luoshan_xl import __version__
-from luoshan_xl.cells import a1, quote_sheet
+from luoshan_xl.cells import quote_sheet
 from luoshan_xl.form import COUNT, DATE, FORM, PERIOD, PLATFORM, PLATFORMS, UNIT, FormSpec
 from luoshan_xl.roster import Roster
 from luoshan_xl.xlsxwrite import atomic_workbook, fitted_height
@@ -252,8 +252,3 @@ def write_history(path: Path, rows: list[tuple[str, str, int | None, int | None]
         ws.set_column(0, 1, 22)
         ws.set_column(2, 3, 18)
         ws.freeze_panes(1, 0)
-
-
-def blank_form_cell_refs(spec: FormSpec = FORM) -> dict[str, str]:
-    """Cell of each single field (e.g. {'unit_name': 'B4'}), for messages and tests."""
-    return {f.key: a1(spec.field_row(f.key), spec.value_col) for f in spec.fields}
