@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from luoshan_xl import intake
-from luoshan_xl.errors import LuoshanError, Problem
+from luoshan_xl.errors import LuoshanError, Problem, RejectedFile
 from luoshan_xl.master import (
     AuditRow,
     MasterWorkbook,
@@ -26,7 +26,7 @@ from luoshan_xl.master import (
     remove_stale_temp_files,
 )
 from luoshan_xl.roster import Roster
-from luoshan_xl.submission import IS_MASTER, Submission, file_sha256, read_submission
+from luoshan_xl.submission import IS_MASTER, Submission, read_hashed, read_submission
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".et"}
 
@@ -177,53 +177,58 @@ def merge(inputs: list[Path], master_path: Path, roster: Roster, period: str | N
 # Reading forms in two processes pays only for large runs (a province's thousands): a pool's
 # start-up costs about half a second, and one worker is slower than none.
 PARALLEL_MIN_FILES = 400
-_worker_roster: Roster | None = None
+_worker: tuple[Roster, frozenset[str]] | None = None
 
 
-def _init_worker(roster: Roster) -> None:
-    global _worker_roster
-    _worker_roster = roster
+def _init_worker(roster: Roster, known: frozenset[str]) -> None:
+    global _worker
+    _worker = (roster, known)
 
 
-def _read_job(job: tuple[Path, str, str | None, str]) -> Submission:
-    path, display, period, sha = job
-    return read_submission(path, display, _worker_roster, expected_period=period, sha256=sha)
+def _read_job(job: tuple[Path, str, str | None]) -> tuple[str, Submission | None]:
+    return _read_one(*job, *_worker)
 
 
-def _read_submissions(jobs: list[tuple[Path, str, str | None, str]], roster: Roster, workers: int | None):
-    """Submissions in the order of `jobs`, read in a spawn-safe process pool when it pays."""
+def _read_one(path: Path, display: str, period: str | None, roster: Roster, known: frozenset[str]
+              ) -> tuple[str, Submission | None]:
+    """(the file's hash, its submission); None for a file whose figures are in the master already
+    (a duplicate: not checked again).  The file is read once, for both the hash and the checks."""
+    try:
+        data, sha = read_hashed(path)
+    except RejectedFile:
+        data = sha = None
+    if sha in known:
+        return sha, None
+    sub = read_submission(path, display, roster, expected_period=period, data=data)
+    return sub.sha256, sub
+
+
+def _read_submissions(jobs: list[tuple[Path, str, str | None]], roster: Roster, known: frozenset[str],
+                      workers: int | None):
+    """(hash, submission) of each job in order, read in a spawn-safe process pool when it pays."""
     workers = workers if workers is not None else (2 if (os.cpu_count() or 1) >= 2 else 1)
     if workers < 2 or len(jobs) < PARALLEL_MIN_FILES:
-        for path, display, period, sha in jobs:
-            yield read_submission(path, display, roster, expected_period=period, sha256=sha)
+        for job in jobs:
+            yield _read_one(*job, roster, known)
         return
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_init_worker,
-                             initargs=(roster,)) as pool:
+                             initargs=(roster, known)) as pool:
         yield from pool.map(_read_job, jobs, chunksize=32)
 
 
 def _read_all(files, roster, period, known, progress, workers: int | None = None):
     outcomes: list[FileOutcome] = []
     accepted: dict[str, Submission] = {}
-    # First every file's hash: an identical file is a duplicate only of one that was (or will be) merged.
-    first_of: dict[str, str] = {}
-    shas = []
-    for path, display in files:
-        sha = file_sha256(path)
-        shas.append(sha)
-        first_of.setdefault(sha, display)
-    jobs = [(path, display, period, sha) for (path, display), sha in zip(files, shas, strict=True)
-            if sha not in known]
-    subs = _read_submissions(jobs, roster, workers)
-    read: dict[str, Submission] = {}
-    for (path, display), sha in zip(files, shas, strict=True):
-        first = first_of[sha]
-        if sha not in known and display not in read:
-            read[display] = next(subs)
-        if sha in known or (first != display and first in accepted):
+    first_of: dict[str, str] = {}  # hash → the first file of this run with it
+    jobs = [(path, display, period) for path, display in files]
+    results = _read_submissions(jobs, roster, frozenset(known), workers)
+    for (_path, display), (sha, sub) in zip(files, results, strict=True):
+        first = first_of.setdefault(sha, display) if sha else display
+        if sub is None or (first != display and first in accepted):
+            # an identical file is a duplicate only of one that was (or is now being) merged
             prev = known.get(sha)
             note = (f"与 {prev.time} 已合并的“{prev.file}”内容完全相同，未重复合并" if prev
                     else f"与本次的“{first}”内容完全相同，未重复合并")
@@ -232,9 +237,8 @@ def _read_all(files, roster, period, known, progress, workers: int | None = None
             if not prev:
                 o.unit, o.period = accepted[first].unit, accepted[first].period
                 # the same content sent again later counts as sent then (for --prefer newest)
-                accepted[first].mtime = max(accepted[first].mtime, path.stat().st_mtime)
+                accepted[first].mtime = max(accepted[first].mtime, sub.mtime)
         else:
-            sub = read[display]
             o = FileOutcome(display, sub.unit, sub.period, "merged" if sub.ok else "rejected", sub.problems,
                             sha256=sub.sha256)
             if [p.code for p in sub.problems] == [IS_MASTER]:  # a master or backup lying in the inbox

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from luoshan_xl.cells import a1, parse_reference
-from luoshan_xl.container import DEFAULT_LIMITS, Limits
+from luoshan_xl.container import DEFAULT_LIMITS, Limits, read_capped
 from luoshan_xl.errors import Problem, RejectedFile
 from luoshan_xl.form import COUNT, DATE, FORM, PERIOD, PLATFORM, PLATFORMS, TEXT, UNIT, FormSpec
 from luoshan_xl.roster import Roster
@@ -109,12 +109,27 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def read_hashed(path: Path, limits: Limits = DEFAULT_LIMITS) -> tuple[bytes, str]:
+    """A file's bytes (up to the size limit, see `read_capped`) and the SHA-256 of the whole file:
+    one read for both the hash and the checks."""
+    data = read_capped(path, limits)
+    if len(data) > limits.max_file_bytes:  # too large, to be refused: still hashed in full
+        return data, file_sha256(path)
+    return data, hashlib.sha256(data).hexdigest()
+
+
 def read_submission(path: Path, display: str, roster: Roster, expected_period: str | None = None,
-                    limits: Limits = DEFAULT_LIMITS, spec: FormSpec = FORM, sha256: str | None = None) -> Submission:
+                    limits: Limits = DEFAULT_LIMITS, spec: FormSpec = FORM, data: bytes | None = None) -> Submission:
+    """One file read, checked and validated.  `data`: its bytes, when the caller read them (`read_hashed`)."""
     path = Path(path)
-    sub = Submission(file=display, path=path, sha256=sha256 or file_sha256(path), mtime=path.stat().st_mtime)
+    sub = Submission(file=display, path=path, sha256="", mtime=0.0)
     try:
-        book = open_book(path, limits)
+        if data is None:
+            data, sub.sha256 = read_hashed(path, limits)
+        else:
+            sub.sha256 = hashlib.sha256(data).hexdigest()
+        sub.mtime = path.stat().st_mtime
+        book = open_book(path, limits, data=data)
         _read_book(book, sub, roster, expected_period, spec)
     except RejectedFile as exc:
         sub.records.clear()

@@ -26,6 +26,13 @@ _V = re.compile(rb"<" + _P + rb"v(?:\s[^>]*)?>(.*?)</" + _P + rb"v>", re.S)
 _F = re.compile(rb"<" + _P + rb"f[\s/>]")
 _T = re.compile(rb"<" + _P + rb"t(?:\s[^>]*)?>(.*?)</" + _P + rb"t>|<" + _P + rb"t\s*/>", re.S)
 _RPH = re.compile(rb"<" + _P + rb"rPh\b.*?</" + _P + rb"rPh>", re.S)
+_SI_ATTRIBUTED = re.compile(rb"<si[\s/]")
+
+
+def _unusual_items(xml: bytes) -> bool:
+    """What the split fast path cannot take: prefixed, attributed or empty items, or CDATA.
+    (Three literal-led tests: a regex alternation would cost more than the split saves.)"""
+    return b":si" in xml or b"<![CDATA[" in xml or _SI_ATTRIBUTED.search(xml) is not None
 _SI = re.compile(rb"<" + _P + rb"si\b[^>]*?(?:/>|>(.*?)</" + _P + rb"si>)", re.S)
 _REF = re.compile(rb"([A-Z]{1,3})(\d+)")
 _NUMFMT = re.compile(rb"<" + _P + rb"numFmt\b([^>]*)/?>")
@@ -50,14 +57,18 @@ def _attrs(raw: bytes) -> dict[bytes, bytes]:
 
 
 def _text(raw: bytes) -> str:
-    text = html.unescape(raw.decode("utf-8", "replace"))
+    text = raw.decode("utf-8", "replace")
+    if b"&" in raw:
+        text = html.unescape(text)
     return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
 
 
 def _runs(body: bytes) -> str:
     """The text of a string item: its <t> runs, without phonetic (rPh) runs."""
-    body = _RPH.sub(b"", body)
-    return "".join(_text(m.group(1) or b"") for m in _T.finditer(body))
+    if b"rPh" in body:
+        body = _RPH.sub(b"", body)
+    runs = _T.findall(body)
+    return _text(runs[0]) if len(runs) == 1 else "".join(_text(r) for r in runs)
 
 
 class SharedStrings:
@@ -71,6 +82,10 @@ class SharedStrings:
         self._items = _SI.finditer(self._xml)  # scanned only as far as the highest index used
         self._spans: list[tuple[int, int]] = []
         self._cache: dict[int, str] = {}
+        self._bodies: list[bytes] | None = None
+        if b"<si>" in self._xml and not _unusual_items(self._xml):
+            # as Excel, WPS and LibreOffice write it: one split in C instead of a regex match an item
+            self._bodies = self._xml.split(b"<si>")[1:]
 
     def _scan_to(self, i: int) -> None:
         while len(self._spans) <= i:
@@ -80,6 +95,8 @@ class SharedStrings:
             self._spans.append(m.span(1))
 
     def __len__(self) -> int:
+        if self._bodies is not None:
+            return len(self._bodies)
         self._scan_to(1 << 62)
         return len(self._spans)
 
@@ -87,6 +104,10 @@ class SharedStrings:
         if i not in self._cache:
             if i < 0:
                 raise IndexError(i)
+            if self._bodies is not None:
+                body = self._bodies[i]  # IndexError for a bad index, as a list would
+                self._cache[i] = _runs(body[: body.find(b"</si>")])
+                return self._cache[i]
             self._scan_to(i)
             start, end = self._spans[i]  # IndexError for a bad index, as a list would
             self._cache[i] = _runs(self._xml[start:end]) if start >= 0 else ""
@@ -134,7 +155,10 @@ def _col(letters: bytes) -> int:
     return n - 1
 
 
-_FULL_CELL = re.compile(rb"<" + _P + rb"c\b([^>]*?)(?<!/)>(.*?)</" + _P + rb"c>", re.S)
+_FULL_CELL = re.compile(rb"<(?:[\w.-]++:)?c\b([^>]*+)(?<!/)>(.*?)</" + _P + rb"c>", re.S)
+_PLAIN_CELL = re.compile(rb"<c\b([^>]*+)(?<!/)>(.*?)</c>", re.S)  # most sheets: no prefixed cells
+_PREFIXED_CELL = re.compile(rb":c[\s>/]")
+_PLAIN_ATTRS = re.compile(rb'\s*r="([A-Z]{1,3})(\d+)"(?:\s+s="(\d+)")?(?:\s+t="(\w+)")?\s*')
 
 
 def read_sheet(xml: bytes, shared, dates: set[int], date1904: bool = False
@@ -147,7 +171,16 @@ def read_sheet(xml: bytes, shared, dates: set[int], date1904: bool = False
     # cells (<c r=".." s=".."/>) can be passed over unread.  Any cell without one: full walk.
     cells: dict[tuple[int, int], object] = {}
     uncached: set[tuple[int, int]] = set()
-    for m in _FULL_CELL.finditer(xml):
+    for m in (_FULL_CELL if _PREFIXED_CELL.search(xml) else _PLAIN_CELL).finditer(xml):
+        plain = _PLAIN_ATTRS.fullmatch(m.group(1))
+        body = m.group(2)
+        if plain and plain.group(4) in (None, b"s") and body.startswith(b"<v>") and body.endswith(b"</v>") \
+                and body.count(b"<") == 2 and body[3:-4].strip():
+            # as writers put a number or a shared string: r, s, t in this order, a bare <v>
+            letters, digits, style, t = plain.groups()
+            _plain_cell(int(digits) - 1, _col(letters), int(style or 0), t, body[3:-4], shared, dates, cells,
+                        epoch)
+            continue
         rr = _R_ATTR.search(m.group(1))
         rm = _REF.fullmatch(rr.group(1).replace(b"$", b"")) if rr else None
         if rm is None:
@@ -181,6 +214,31 @@ def _read_sheet_walk(xml: bytes, shared, dates: set[int], epoch: dt.datetime
     return cells, uncached
 
 
+def _plain_cell(row: int, col: int, style: int, t: bytes | None, v: bytes, shared, dates, cells: dict,
+                epoch: dt.datetime) -> None:
+    """`_cell` for a cell with only r, s and t (s or none) and a non-blank <v>: the cells of most forms."""
+    if t == b"s":
+        try:
+            value = shared[int(v)]
+        except (ValueError, IndexError):
+            return
+    else:
+        value = _number(v.strip(), style, dates, epoch)
+    if value != "" and value is not None:
+        cells[(row, col)] = value
+
+
+def _number(raw: bytes, style: int, dates, epoch: dt.datetime):
+    try:
+        number = float(raw)
+    except ValueError:
+        return _text(raw)
+    if style in dates and 0 <= number < 2958466:
+        moment = epoch + dt.timedelta(days=number)
+        return moment.date() if number == int(number) else moment
+    return int(number) if number.is_integer() and abs(number) < 2**53 else number
+
+
 def _cell(row: int, col: int, raw_attrs: bytes, body: bytes, shared, dates: set[int],
           cells: dict, uncached: set, epoch: dt.datetime = _EXCEL_EPOCH) -> None:
     """Decode one cell with a body into `cells` (or `uncached` for a formula without a value)."""
@@ -210,18 +268,7 @@ def _cell(row: int, col: int, raw_attrs: bytes, body: bytes, shared, dates: set[
         except ValueError:
             value = _text(v.group(1))
     else:
-        raw = v.group(1).strip()
-        try:
-            number = float(raw)
-        except ValueError:
-            value = _text(raw)
-        else:
-            sm = _S_ATTR.search(raw_attrs)
-            style = int(sm.group(1)) if sm else 0
-            if style in dates and 0 <= number < 2958466:
-                moment = epoch + dt.timedelta(days=number)
-                value = moment.date() if number == int(number) else moment
-            else:
-                value = int(number) if number.is_integer() and abs(number) < 2**53 else number
+        sm = _S_ATTR.search(raw_attrs)
+        value = _number(v.group(1).strip(), int(sm.group(1)) if sm else 0, dates, epoch)
     if value != "" and value is not None:
         cells[(row, col)] = value

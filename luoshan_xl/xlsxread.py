@@ -13,7 +13,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from luoshan_xl.container import DEFAULT_LIMITS, Container, Limits, inspect_file
+from luoshan_xl.container import DEFAULT_LIMITS, Container, Limits, inspect_bytes, read_capped
 from luoshan_xl.errors import RejectedFile
 
 
@@ -169,11 +169,13 @@ class Book:
         return self._uncached.get(sheet, set())
 
 
-def open_book(path: Path, limits: Limits = DEFAULT_LIMITS, trusted_sha256: str | None = None) -> Book:
+def open_book(path: Path, limits: Limits = DEFAULT_LIMITS, trusted_sha256: str | None = None,
+              data: bytes | None = None) -> Book:
     """Open a workbook for reading, after the container checks.
 
     `trusted_sha256`: the hash of a file we wrote ourselves (the master); when the file still
     has exactly that hash, the checks are skipped — its bytes are the ones we produced.
+    `data`: the file's bytes when the caller has read them already (`read_capped`).
     """
     if trusted_sha256 is not None:
         data = Path(path).read_bytes()
@@ -181,7 +183,9 @@ def open_book(path: Path, limits: Limits = DEFAULT_LIMITS, trusted_sha256: str |
             container = Container("xlsx", data, False)
             wb, names = _calamine(container)
             return Book(path=Path(path), container=container, sheet_names=names, _workbook=wb)
-    container = inspect_file(Path(path), limits)
+    if data is None:
+        data = read_capped(Path(path), limits)
+    container = inspect_bytes(data, Path(path).name, limits)
     if container.kind == "xlsx" and container.parts is not None and container.sheet_names:
         # The fast reader has what it needs; calamine is opened only if a sheet needs it.
         return Book(path=Path(path), container=container, sheet_names=list(container.sheet_names))

@@ -728,3 +728,43 @@ def test_sheet_scan_stays_linear(normal_xlsx, junk):
     except RejectedFile as exc:
         assert CJK.search(exc.message)
     assert time.monotonic() - start < 4
+
+
+# ---------------------------------------------------------------- the memo of parts seen before
+
+
+def test_parts_seen_before_are_not_inflated_again_and_the_verdict_stays_the_same(normal_xlsx, monkeypatch):
+    """Forms from one template share most parts; a part byte-for-byte the same as one checked
+    before comes from the memo.  Anything else about it (its bytes, CRC, size, the limits) differs:
+    checked afresh, so a file that would be refused is still refused."""
+    from luoshan_xl import container
+
+    inspect_bytes(normal_xlsx, "a.xlsx")
+    inflated = []
+    real = container._iter_member
+    monkeypatch.setattr(container, "_iter_member", lambda d, info, *a: inflated.append(info.filename) or
+                        real(d, info, *a))
+    again = inspect_bytes(normal_xlsx, "b.xlsx")
+    assert inflated == [] and again == inspect_bytes(normal_xlsx, "a.xlsx")
+    # the same compressed bytes, declared with another CRC: inflated again, and refused
+    data = bytearray(normal_xlsx)
+    crc_at = data.find(b"PK\x01\x02") + 16  # the first member's CRC in the central directory
+    data[crc_at] ^= 0xFF
+    data[14] ^= 0xFF  # and in its local header
+    rejected(bytes(data), "corrupt_zip")
+    assert inflated  # not taken from the memo
+    # a sheet that passed under the default limits is checked against tighter ones
+    rejected(normal_xlsx, "too_many_cells", limits=Limits(max_rows=2))  # its sheet has 3 rows
+    # one changed byte in one part: that part is checked afresh
+    rejected(with_sheet(normal_xlsx, extra_rows='<row r="100001"><c r="A100001"><v>1</v></c></row>'),
+             "too_many_cells")
+
+
+def test_dtd_markers_found_in_every_encoding():
+    from luoshan_xl.container import _has_dtd_markup
+
+    for text in ("<!DOCTYPE x>", "<!ENTITY a 'b'>"):
+        for enc in ("utf-8", "utf-16-le", "utf-16-be"):
+            assert _has_dtd_markup(("<a>" + text + "</a>").encode(enc)), (text, enc)
+    assert not _has_dtd_markup("<!-- 注释 --><a><![CDATA[x]]></a>".encode("utf-16-le"))
+    assert not _has_dtd_markup(b"<!-- DOCTYPE ENTITY --><a/>")

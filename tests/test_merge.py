@@ -363,9 +363,9 @@ def test_large_runs_read_in_two_processes_with_the_same_results(tmp_path, monkey
     calls = []
     real = merge_mod._read_submissions
 
-    def spy(jobs, roster, workers):
+    def spy(jobs, roster, known, workers):
         calls.append(len(jobs))
-        return real(jobs, roster, 2)
+        return real(jobs, roster, known, 2)
 
     monkeypatch.setattr(merge_mod, "PARALLEL_MIN_FILES", 2)
     monkeypatch.setattr(merge_mod, "_read_submissions", spy)
@@ -384,8 +384,8 @@ def test_master_edited_outside_is_checked_again(tmp_path, monkeypatch):
     assert (tmp_path / ".m.xlsx.sha256").read_text() == __import__("hashlib").sha256(
         (tmp_path / "m.xlsx").read_bytes()).hexdigest()
     checked = []
-    real = xlsxread.inspect_file
-    monkeypatch.setattr(xlsxread, "inspect_file", lambda p, limits: checked.append(p.name) or real(p, limits))
+    real = xlsxread.inspect_bytes
+    monkeypatch.setattr(xlsxread, "inspect_bytes", lambda d, name, limits: checked.append(name) or real(d, name, limits))
     run("status", "--master", tmp_path / "m.xlsx", "--period", "2019-08")
     assert checked == []
     wb = openpyxl.load_workbook(tmp_path / "m.xlsx")  # the clerk re-saves it in another program

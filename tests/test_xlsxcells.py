@@ -132,3 +132,21 @@ def test_large_workbooks_read_by_calamine_still_report_uncached_formulas(tmp_pat
     assert open_book(path, limits)._workbook is not None  # the calamine path
     sub = read_submission(path, "a.xlsx", Roster.default(), limits=limits)
     assert [(p.cell, p.code) for p in sub.problems] == [("B6", "formula_no_value")]
+
+
+def test_fast_paths_agree_with_the_general_ones():
+    """Plain cells (r, s, t and a bare <v>) and plain <si> items take shortcuts; the same content
+    written in ways the shortcuts do not take reads the same."""
+    plain = (b'<worksheet><sheetData><row r="1"><c r="A1" s="1"><v>43703</v></c><c r="B1" t="s"><v>2</v></c>'
+             b'<c r="C1"><v> 7 </v></c><c r="D1" s="3"><v>8.5</v></c><c r="E1" t="s"><v>9</v></c></row>'
+             b'</sheetData></worksheet>')
+    unusual = plain.replace(b'<c r="A1" s="1">', b'<c s="1" r="A1">').replace(b'<c r="B1" t="s">', b"<c t='s' r='B1'>")
+    sst = "<sst>{}</sst>".format("".join(SHARED)).encode()
+    attributed = sst.replace(b"<si>", b'<si x="1">')
+    assert xlsxcells.SharedStrings(sst)._bodies is not None and xlsxcells.SharedStrings(attributed)._bodies is None
+    assert xlsxcells.shared_strings(sst) == xlsxcells.shared_strings(attributed) == ["甲", "富文本 ", "a&b\rc"]
+    dates = xlsxcells.date_styles(STYLES.encode())
+    expected = {(0, 0): dt.date(2019, 8, 26), (0, 1): "a&b\rc", (0, 2): 7, (0, 3): 8.5}  # E1: no such string
+    for sheet in (plain, unusual):
+        for table in (xlsxcells.SharedStrings(sst), xlsxcells.SharedStrings(attributed)):
+            assert xlsxcells.read_sheet(sheet, table, dates) == (expected, set())
