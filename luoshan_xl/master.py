@@ -7,7 +7,6 @@ Saved atomically with the previous master kept as a backup; one merge at a time.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from luoshan_xl.errors import LuoshanError, RejectedFile
 from luoshan_xl.roster import Roster
 from luoshan_xl.submission import MASTER_SHEETS, AccountRecord, MonthlyRecord
 from luoshan_xl.values import BadValue, clean_text, parse_count, parse_date, parse_period
-from luoshan_xl.xlsxwrite import atomic_workbook, locked_message
+from luoshan_xl.xlsxwrite import atomic_path, locked_message
 
 MONTHLY_SHEET, ACCOUNTS_SHEET, AUDIT_SHEET = MASTER_SHEETS
 MONTHLY_COLUMNS = ("期间", "单位名称", "类别", "信息公开发布数量", "门户网站采用数量", "来源文件", "来源SHA-256")
@@ -166,23 +165,23 @@ class MasterWorkbook:
         (a run that changed no figure keeps the backup a real step back)."""
         if not self.complete:
             raise RuntimeError("a master loaded without its 报送记录 cannot be saved")
+        from luoshan_xl.tablebook import Table, write_tables
+
         backup = self.backup_path if rotate_backup else None
-        with atomic_workbook(self.path, backup=backup, options={"constant_memory": True},
-                             check_open=False) as wb:
-            head = wb.add_format({"bold": True, "bg_color": "#D9E1F2", "pattern": 1, "border": 1})
-            date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
-            monthly = sorted(self.monthly, key=lambda m: (m.period, m.unit))
-            _write_sheet(wb, MONTHLY_SHEET, MONTHLY_COLUMNS, head, date_fmt, (10, 24, 10, 20, 20, 36, 20),
-                         ((m.period, m.unit, m.category, m.disclosure, m.portal, m.source, m.sha256)
-                          for m in monthly),
-                         len(monthly))
-            accounts = sorted(self.accounts, key=lambda a: (a.period, a.reporter, a.name))
-            _write_sheet(wb, ACCOUNTS_SHEET, ACCOUNT_COLUMNS, head, date_fmt, (10, 30, 12, 22, 14, 14, 22, 36),
-                         ((a.period, a.name, a.platform, a.host, a.last_update, a.updates, a.reporter, a.source)
-                          for a in accounts), len(accounts))
-            _write_sheet(wb, AUDIT_SHEET, AUDIT_COLUMNS, head, date_fmt, (36, 20, 20, 22, 18, 8, 80),
-                         ((a.file, a.sha256, a.time, a.unit, a.period, RESULT_LABELS[a.result], a.reason)
-                          for a in self.audit), len(self.audit))
+        monthly = sorted(self.monthly, key=lambda m: (m.period, m.unit))
+        accounts = sorted(self.accounts, key=lambda a: (a.period, a.reporter, a.name))
+        tables = [
+            Table(MONTHLY_SHEET, MONTHLY_COLUMNS, (10, 24, 10, 20, 20, 36, 20),
+                  [(m.period, m.unit, m.category, m.disclosure, m.portal, m.source, m.sha256) for m in monthly]),
+            Table(ACCOUNTS_SHEET, ACCOUNT_COLUMNS, (10, 30, 12, 22, 14, 14, 22, 36),
+                  [(a.period, a.name, a.platform, a.host, a.last_update, a.updates, a.reporter, a.source)
+                   for a in accounts]),
+            Table(AUDIT_SHEET, AUDIT_COLUMNS, (36, 20, 20, 22, 18, 8, 80),
+                  [(a.file, a.sha256, a.time, a.unit, a.period, RESULT_LABELS[a.result], a.reason)
+                   for a in self.audit]),
+        ]
+        with atomic_path(self.path, backup=backup, check_open=False) as tmp:
+            write_tables(tmp, tables)
         _record_hash(self.path)
 
 
@@ -246,27 +245,6 @@ def _rows(grid, columns: tuple[str, ...], path: Path, problems: list[str]):
     for r, values in grid.select(idx, 1):
         if any(values):  # a row of nothing but blanks (and zeros) carries no record
             yield values, r
-
-
-def _write_sheet(wb, name, columns, head, date_fmt, widths, rows, n_rows) -> None:
-    ws = wb.add_worksheet(name)
-    for c, width in enumerate(widths[: len(columns)]):
-        ws.set_column(c, c, width)
-    for c, title in enumerate(columns):
-        ws.write_string(0, c, title, head)
-    r = 0
-    for r, row in enumerate(rows, start=1):
-        for c, v in enumerate(row):
-            if v is None or v == "":
-                continue
-            if isinstance(v, dt.date):
-                ws.write_datetime(r, c, dt.datetime(v.year, v.month, v.day), date_fmt)
-            elif isinstance(v, int | float):
-                ws.write_number(r, c, v)
-            else:
-                ws.write_string(r, c, str(v))
-    ws.freeze_panes(1, 0)
-    ws.autofilter(0, 0, max(n_rows, 1), len(columns) - 1)
 
 
 def remove_stale_temp_files(path: Path) -> None:

@@ -141,25 +141,33 @@ def solidify_dxf_fills(path: Path) -> None:
 
 
 @contextmanager
-def atomic_workbook(path: Path, backup: Path | None = None, options: dict | None = None,
-                    solid_dxf: bool = False, check_open: bool = True) -> Iterator:
-    """An xlsxwriter Workbook that lands at `path` only when the block finishes."""
-    import xlsxwriter
-
+def atomic_path(path: Path, backup: Path | None = None, check_open: bool = True) -> Iterator[Path]:
+    """A temp path to write that lands at `path` (the previous file kept as `backup`) only when
+    the block finishes; on any error the temp file is dropped and `path` is as it was."""
     path = Path(path)
     if check_open:
         check_not_open(path)
     if path.parent and not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_path(path)
-    wb = xlsxwriter.Workbook(str(tmp), {**WORKBOOK_OPTIONS, **(options or {})})
     try:
+        yield tmp
+        commit_file(tmp, path, backup)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def atomic_workbook(path: Path, backup: Path | None = None, options: dict | None = None,
+                    solid_dxf: bool = False, check_open: bool = True) -> Iterator:
+    """An xlsxwriter Workbook that lands at `path` only when the block finishes."""
+    import xlsxwriter
+
+    with atomic_path(path, backup, check_open) as tmp:
+        # xlsxwriter writes the file only in close(): an unfinished workbook is simply dropped.
+        wb = xlsxwriter.Workbook(str(tmp), {**WORKBOOK_OPTIONS, **(options or {})})
         yield wb
         wb.close()
         if solid_dxf:
             solidify_dxf_fills(tmp)
-        commit_file(tmp, path, backup)
-    except BaseException:
-        # xlsxwriter writes the file only in close(): an unfinished workbook is simply dropped.
-        tmp.unlink(missing_ok=True)
-        raise

@@ -11,7 +11,6 @@ import openpyxl
 import pytest
 from conftest import make_form, open_checked, run
 
-from luoshan_xl import master as master_mod
 from luoshan_xl.master import master_lock
 from luoshan_xl.template import write_history
 
@@ -322,10 +321,13 @@ def test_interrupted_write_keeps_the_previous_master(tmp_path, monkeypatch):
     before = (tmp_path / "m.xlsx").read_bytes()
     make_form(tmp_path / "in2" / "b.xlsx", unit="尤店乡")
 
-    def boom(*args, **kwargs):
+    from luoshan_xl import tablebook
+
+    def boom(out, *args, **kwargs):
+        out.write(b"<worksheet>")  # part of a sheet written, then the disk is full
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(master_mod, "_write_sheet", boom)
+    monkeypatch.setattr(tablebook, "_write_sheet", boom)
     result = run("merge", tmp_path / "in2", "--master", tmp_path / "m.xlsx", expect=1)
     assert "No space left on device" in result.stderr
     assert (tmp_path / "m.xlsx").read_bytes() == before

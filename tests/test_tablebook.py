@@ -1,0 +1,76 @@
+"""The plain table writer behind the master: valid, formatted, and every value back as written."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zipfile
+
+from conftest import open_checked
+from python_calamine import CalamineWorkbook
+
+from luoshan_xl.tablebook import MAX_CELL_CHARS, Table, excel_width, write_tables
+from luoshan_xl.xlsxread import open_book
+
+AWKWARD = [
+    "=1+1",  # stays text, never a formula
+    "+86 137",
+    " 前后空格 ",
+    "换\n行",
+    "回车\r符",
+    "控制\x01\x1f字符",
+    "已像转义_x000D_的文字",
+    "<b>&amp;</b> 'quote' \"dq\"",
+    "罗山县朱堂乡",
+]
+
+
+def test_values_come_back_as_written_in_every_reader(tmp_path):
+    path = tmp_path / "t.xlsx"
+    rows = [(text, i, i + 0.25, dt.date(2019, 8, i + 1), None) for i, text in enumerate(AWKWARD)]
+    rows.append(("长" * (MAX_CELL_CHARS + 10), -3, 1e-7, dt.datetime(2019, 8, 26, 12, 30), ""))
+    write_tables(path, [Table("数据", ("文字", "整数", "小数", "日期", "空"), (30, 8, 8, 12, 6), rows),
+                        Table("第'二'表", ("甲",), (10,), [])])
+    wb = open_checked(path)
+    ws = wb["数据"]
+    assert [c.value for c in ws[1]] == ["文字", "整数", "小数", "日期", "空"]
+    for r, (text, i, x, day, _blank) in enumerate(rows, start=2):
+        want = text[:MAX_CELL_CHARS]
+        got = [ws.cell(r, c).value for c in range(1, 6)]
+        assert ws.cell(r, 1).data_type == "s", r
+        if not re.search("[\x00-\x1f]|_x", want.replace("\n", "")):  # openpyxl leaves _xHHHH_ as it is
+            assert got[0] == want, r
+        assert got[1:3] == [i, x]
+        assert got[3] == (day if isinstance(day, dt.datetime) else dt.datetime(day.year, day.month, day.day))
+        assert ws.cell(r, 4).number_format == "yyyy\\-mm\\-dd"
+        assert got[4] is None
+    assert wb.sheetnames == ["数据", "第'二'表"] and wb["第'二'表"].max_row == 1
+    # calamine (how rank reads the master) and our own reader agree
+    cal = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("数据").to_python()
+    assert [row[0] for row in cal[1:]] == [t[:MAX_CELL_CHARS] for t, *_ in rows]
+    grid = open_book(path).grid("数据")
+    assert [grid.get(r, 0) for r in range(1, len(rows) + 1)] == [t[:MAX_CELL_CHARS] for t, *_ in rows]
+
+
+def test_layout_header_freeze_filter_widths(tmp_path):
+    path = tmp_path / "t.xlsx"
+    write_tables(path, [Table("月度数据", ("期间", "单位名称"), (10, 24), [("2019-08", "朱堂乡"), ("2019-08", "尤店乡")])])
+    ws = open_checked(path)["月度数据"]
+    head = ws["A1"]
+    assert head.font.b and head.fill.fgColor.rgb == "FFD9E1F2" and head.fill.fill_type == "solid"
+    assert head.border.left.style == "thin" and not ws["A2"].font.b
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref == "A1:B3"
+    assert ws.column_dimensions["A"].width == excel_width(10) == 10.7109375
+    assert ws.column_dimensions["B"].width == excel_width(24)
+    with zipfile.ZipFile(path) as z:
+        workbook = z.read("xl/workbook.xml").decode()
+    assert "<definedName name=\"_xlnm._FilterDatabase\" localSheetId=\"0\" hidden=\"1\">'月度数据'!$A$1:$B$3" in workbook
+
+
+def test_repeated_texts_are_stored_once(tmp_path):
+    path = tmp_path / "t.xlsx"
+    write_tables(path, [Table("a", ("期间",), (10,), [("2019-08",)] * 500)])
+    with zipfile.ZipFile(path) as z:
+        sst = z.read("xl/sharedStrings.xml").decode()
+    assert sst.count("<si>") == 2 and 'uniqueCount="2"' in sst
