@@ -302,7 +302,10 @@ def _read_form(book: Book, loc: _Located, sub: Submission, roster: Roster, expec
         values.setdefault(key, None)
 
     seen_accounts: dict[str, int] = {}
+    table_cols = list(loc.table_cols.values())
     for r in loc.table_rows:
+        if all(is_blank(v) for v in grid.pick(r, table_cols)) and not any((r, c) in uncached for c in table_cols):
+            continue  # an unused row of the table: most of them
         cells = {key: (r, c) for key, c in loc.table_cols.items()}
         raws = {key: raw(cell) for key, cell in cells.items()}
         if all(is_blank(v) or v is _UNCACHED for v in raws.values()):

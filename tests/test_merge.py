@@ -632,3 +632,24 @@ def test_master_without_the_source_hash_column_still_merges(tmp_path):
     make_form(tmp_path / "in2" / "b.xlsx", unit="尤店乡")
     merge_json(tmp_path / "in2", "--master", tmp_path / "m.xlsx")
     assert set(monthly(tmp_path / "m.xlsx")) == {("朱堂乡", "2019-08"), ("尤店乡", "2019-08")}
+
+
+def test_inbox_walk_finds_what_rglob_finds(tmp_path):
+    """The inbox walk (one scandir a folder) lists the files Path.rglob lists, in the same order,
+    resolved the same way; symlinked folders are not entered, symlinked files are."""
+    from luoshan_xl.merge import _files_under
+
+    inbox = tmp_path / "收件箱"
+    for rel in ["b.xlsx", "a/2.xlsx", "a/10.xlsx", "a/深/c.xls", ".隐藏/d.xlsx", "A.txt"]:
+        (inbox / rel).parent.mkdir(parents=True, exist_ok=True)
+        (inbox / rel).write_bytes(b"x")
+    outside = tmp_path / "外面"
+    outside.mkdir()
+    (outside / "e.xlsx").write_bytes(b"x")
+    (inbox / "链接.xlsx").symlink_to(outside / "e.xlsx")
+    (inbox / "链接目录").symlink_to(outside, target_is_directory=True)
+    expected = [(p, p.relative_to(inbox).as_posix(), p.resolve())
+                for p in sorted((p for p in inbox.rglob("*") if p.is_file()), key=str)]
+    assert _files_under(inbox) == expected
+    assert (inbox / "链接.xlsx", "链接.xlsx", outside / "e.xlsx") in expected
+    assert not any("链接目录" in rel for _, rel, _ in expected)
