@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 _REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)$")
@@ -37,6 +38,7 @@ def quote_sheet(name: str) -> str:
     return "'" + name.replace("'", "''") + "'"
 
 
+@functools.lru_cache(maxsize=256)  # every form from the template names the same ranges
 def parse_reference(text: str) -> tuple[str, tuple[int, int], tuple[int, int]] | None:
     """"'填报表'!$B$3" or "填报表!$A$10:$E$29" → (sheet, (r1, c1), (r2, c2)); None if not a plain range."""
     text = text.strip().lstrip("=")

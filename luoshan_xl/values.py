@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import re
 import unicodedata
 
@@ -129,6 +130,7 @@ def _check_period(year: int, month: int, shown: str) -> str:
     return f"{year:04d}-{month:02d}"
 
 
+@functools.lru_cache(maxsize=64)
 def period_bounds(period: str) -> tuple[dt.date, dt.date]:
     year, month = (int(x) for x in period.split("-"))
     return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
