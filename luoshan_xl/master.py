@@ -118,11 +118,13 @@ class MasterWorkbook:
         monthly_grid = book.grid(MONTHLY_SHEET)
         # 来源SHA-256 came with 0.1's review; a master without it still reads (hashes then unknown).
         columns = MONTHLY_COLUMNS if _has_column(monthly_grid, MONTHLY_COLUMNS[-1]) else MONTHLY_COLUMNS[:-1]
+        # A province's master repeats a few periods and units over 100,000 rows: each read once.
+        match, period_of = _memo(roster.match), _memo(parse_period)
         for (period, unit, _category, disclosure, portal, source, *sha), r in _rows(
                 monthly_grid, columns, path, problems):
             try:
-                found = roster.match(unit)
-                period = parse_period(period)
+                found = match(unit)
+                period = period_of(period)
                 if period is None or found is None:
                     raise BadValue("bad", f"期间或单位名称“{unit}”无效")
                 if (found.name, period) in first_row:
@@ -137,10 +139,10 @@ class MasterWorkbook:
         for (period, name, platform, host, last, updates, reporter, source), r in _rows(
                 book.grid(ACCOUNTS_SHEET), ACCOUNT_COLUMNS, path, problems):
             try:
-                period = parse_period(period)
+                period = period_of(period)
                 if period is None:
                     raise BadValue("bad", "期间为空")
-                host_unit, reporter_unit = roster.match(host), roster.match(reporter)
+                host_unit, reporter_unit = match(host), match(reporter)
                 master.accounts.append(AccountRecord(
                     period, clean_text(name) or "", clean_text(platform) or "",
                     host_unit.name if host_unit else (clean_text(host) or ""),
@@ -228,6 +230,23 @@ def hide_on_windows(path: Path) -> None:
 
 def backup_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}.备份{path.suffix}")
+
+
+def _memo(parse):
+    """`parse` remembered by its argument (values that cannot be keys are parsed each time);
+    errors are not remembered, so each bad row is reported."""
+    seen: dict = {}
+
+    def parsed(value):
+        try:
+            return seen[value]
+        except KeyError:
+            result = seen[value] = parse(value)
+            return result
+        except TypeError:
+            return parse(value)
+
+    return parsed
 
 
 def _has_column(grid, name: str) -> bool:

@@ -40,7 +40,7 @@ MASTER_SHEETS = ("月度数据", "新媒体账号", "报送记录")
 IS_MASTER = "is_master"
 
 
-@dataclass
+@dataclass(slots=True)
 class MonthlyRecord:
     period: str
     unit: str
@@ -51,7 +51,7 @@ class MonthlyRecord:
     sha256: str = ""  # of the source file: which version of a unit's form is in effect
 
 
-@dataclass
+@dataclass(slots=True)
 class AccountRecord:
     period: str
     name: str
