@@ -16,7 +16,7 @@ def test_benchmark_smoke(tmp_path, capsys):
     result = bench.main(["--n", "200", "--naive-sample", "20", "--help-repeat", "1", "--work", str(tmp_path)])
     out = capsys.readouterr().out
     assert result["merged"] == 200 and result["rank_exit"] == 0
-    assert set(result["ratios"]) == {"merge/naive", "merge/floor", "rank/read", "help/click"}
+    assert set(result["ratios"]) == {"merge/naive", "merge/floor", "rank/read", "rank/read2", "help/click"}
     assert "ratios: merge/naive = " in out
     # the merged master holds exactly the figures the generator put into the forms
     ws = openpyxl.load_workbook(tmp_path / "merge" / "总表.xlsx", read_only=True)["月度数据"]
