@@ -101,17 +101,12 @@ def account_flags(accounts: pd.DataFrame, period: str, min_weekly: int = 3,
     else:
         now["unregistered"] = False
 
-    def remark(row) -> str:
-        parts = []
-        if row["close"]:
-            parts.append(CLOSE)
-        elif row["fail"]:
-            parts.append(FAIL)
-        if row["unregistered"]:
-            parts.append(UNREGISTERED)
-        return "；".join(parts)
+    def remark(close: bool, fail: bool, unregistered: bool) -> str:
+        parts = [CLOSE] if close else [FAIL] if fail else []
+        return "；".join(parts + [UNREGISTERED] if unregistered else parts)
 
-    now["remark"] = now.apply(remark, axis=1) if len(now) else pd.Series(dtype=str)
+    now["remark"] = pd.Series([remark(*flags) for flags in zip(
+        now["close"], now["fail"], now["unregistered"], strict=True)], index=now.index, dtype=object)
     now["severity"] = 2 - now["fail"].astype(int) - now["close"].astype(int)
     order = host_order or {}
     now["host_order"] = now["host"].map(lambda h: order.get(h, len(order)))

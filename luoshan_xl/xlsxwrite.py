@@ -7,6 +7,7 @@ replaced; that becomes a Chinese message asking the clerk to close it.
 
 from __future__ import annotations
 
+import functools
 import glob
 import math
 import os
@@ -35,8 +36,6 @@ def fitted_height(cells: list[tuple[str, float]], font_pt: float = 12, bold: boo
     every writer sets heights itself.  Widths are in Excel units (7 px, Calibri 11); a CJK
     character is as wide as the font size; explicit line breaks count.
     """
-    from luoshan_xl.render import display_width
-
     char_px = font_pt * 4 / 3 * (1.08 if bold else 1.0)
     lines = 1
     for text, width in cells:
@@ -44,9 +43,15 @@ def fitted_height(cells: list[tuple[str, float]], font_pt: float = 12, bold: boo
         capacity = max(1.0, (width * 7 - 10) / (char_px / 2))  # in half-width units
         if 2 * len(text) <= capacity and "\n" not in text:  # fits one line even if all wide
             continue
-        n = sum(max(1, math.ceil(display_width(part) / capacity)) for part in text.split("\n"))
-        lines = max(lines, n)
+        lines = max(lines, _wrapped_lines(text, capacity))
     return max(minimum, lines * font_pt * 1.4 + 6)
+
+
+@functools.lru_cache(maxsize=4096)  # a report's rows repeat their hosts and remarks
+def _wrapped_lines(text: str, capacity: float) -> int:
+    from luoshan_xl.render import display_width
+
+    return sum(max(1, math.ceil(display_width(part) / capacity)) for part in text.split("\n"))
 
 
 def office_lock_files(path: Path) -> list[Path]:
