@@ -217,7 +217,7 @@ def _read_one(path: Path, display: str, period: str | None, roster: Roster, know
         data = sha = None
     if sha in known:
         return sha, None
-    sub = read_submission(path, display, roster, expected_period=period, data=data)
+    sub = read_submission(path, display, roster, expected_period=period, data=data, sha256=sha)
     return sub.sha256, sub
 
 

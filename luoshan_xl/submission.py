@@ -119,15 +119,17 @@ def read_hashed(path: Path, limits: Limits = DEFAULT_LIMITS) -> tuple[bytes, str
 
 
 def read_submission(path: Path, display: str, roster: Roster, expected_period: str | None = None,
-                    limits: Limits = DEFAULT_LIMITS, spec: FormSpec = FORM, data: bytes | None = None) -> Submission:
-    """One file read, checked and validated.  `data`: its bytes, when the caller read them (`read_hashed`)."""
+                    limits: Limits = DEFAULT_LIMITS, spec: FormSpec = FORM, data: bytes | None = None,
+                    sha256: str | None = None) -> Submission:
+    """One file read, checked and validated.  `data` and `sha256`: its bytes and their hash, when the
+    caller has them already (`read_hashed`)."""
     path = Path(path)
     sub = Submission(file=display, path=path, sha256="", mtime=0.0)
     try:
         if data is None:
             data, sub.sha256 = read_hashed(path, limits)
         else:
-            sub.sha256 = hashlib.sha256(data).hexdigest()
+            sub.sha256 = sha256 or hashlib.sha256(data).hexdigest()
         sub.mtime = path.stat().st_mtime
         book = open_book(path, limits, data=data)
         _read_book(book, sub, roster, expected_period, spec)
@@ -304,7 +306,8 @@ def _read_form(book: Book, loc: _Located, sub: Submission, roster: Roster, expec
     seen_accounts: dict[str, int] = {}
     table_cols = list(loc.table_cols.values())
     for r in loc.table_rows:
-        if all(is_blank(v) for v in grid.pick(r, table_cols)) and not any((r, c) in uncached for c in table_cols):
+        if not any(v is not None and not is_blank(v) for v in grid.pick(r, table_cols)) and not (
+                uncached and any((r, c) in uncached for c in table_cols)):
             continue  # an unused row of the table: most of them
         cells = {key: (r, c) for key, c in loc.table_cols.items()}
         raws = {key: raw(cell) for key, cell in cells.items()}

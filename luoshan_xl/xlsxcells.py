@@ -158,6 +158,17 @@ def _col(letters: bytes) -> int:
 _FULL_CELL = re.compile(rb"<(?:[\w.-]++:)?c\b([^>]*+)(?<!/)>(.*?)</" + _P + rb"c>", re.S)
 _PLAIN_CELL = re.compile(rb"<c\b([^>]*+)(?<!/)>(.*?)</c>", re.S)  # most sheets: no prefixed cells
 _PREFIXED_CELL = re.compile(rb":c[\s>/]")
+_COMMENT = re.compile(rb"<!--.*?-->", re.S)
+_CDATA = re.compile(rb"<!\[CDATA\[(.*?)\]\]>", re.S)
+
+
+def _xml_escape(raw: bytes) -> bytes:
+    return raw.replace(b"&", b"&amp;").replace(b"<", b"&lt;").replace(b">", b"&gt;")
+
+
+# A cell as Excel, WPS, LibreOffice and xlsxwriter write a number or a shared string: the whole sheet
+# in one findall when every cell with a body looks like this.
+_PLAIN_V_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"(?: s="(\d+)")?(?: t="(s|n)")?><v>([^<]*)</v></c>')
 _PLAIN_ATTRS = re.compile(rb'\s*r="([A-Z]{1,3})(\d+)"(?:\s+s="(\d+)")?(?:\s+t="(\w+)")?\s*')
 
 
@@ -171,7 +182,18 @@ def read_sheet(xml: bytes, shared, dates: set[int], date1904: bool = False
     # cells (<c r=".." s=".."/>) can be passed over unread.  Any cell without one: full walk.
     cells: dict[tuple[int, int], object] = {}
     uncached: set[tuple[int, int]] = set()
-    for m in (_FULL_CELL if _PREFIXED_CELL.search(xml) else _PLAIN_CELL).finditer(xml):
+    if b"<!" in xml:  # comments go, CDATA becomes plain text: neither can hide a cell-like text
+        xml = _CDATA.sub(lambda m: _xml_escape(m.group(1)), _COMMENT.sub(b"", xml))
+    prefixed = _PREFIXED_CELL.search(xml) is not None
+    if not prefixed:
+        plain_cells = _PLAIN_V_CELL.findall(xml)
+        if len(plain_cells) == xml.count(b"</c>"):  # every cell with a body is a plain one
+            for letters, digits, style, t, v in plain_cells:
+                if v.strip():
+                    _plain_cell(int(digits) - 1, _col(letters), int(style or 0), t or None, v, shared, dates,
+                                cells, epoch)
+            return cells, uncached
+    for m in (_FULL_CELL if prefixed else _PLAIN_CELL).finditer(xml):
         plain = _PLAIN_ATTRS.fullmatch(m.group(1))
         body = m.group(2)
         if plain and plain.group(4) in (None, b"s") and body.startswith(b"<v>") and body.endswith(b"</v>") \

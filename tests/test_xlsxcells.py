@@ -147,6 +147,18 @@ def test_fast_paths_agree_with_the_general_ones():
     assert xlsxcells.shared_strings(sst) == xlsxcells.shared_strings(attributed) == ["甲", "富文本 ", "a&b\rc"]
     dates = xlsxcells.date_styles(STYLES.encode())
     expected = {(0, 0): dt.date(2019, 8, 26), (0, 1): "a&b\rc", (0, 2): 7, (0, 3): 8.5}  # E1: no such string
-    for sheet in (plain, unusual):
+    commented = plain.replace(b"<sheetData>", b'<sheetData><!-- <c r="Z9"><v>1</v></c> -->')
+    for sheet in (plain, unusual, commented):  # one findall for the whole sheet; cell by cell; the same
         for table in (xlsxcells.SharedStrings(sst), xlsxcells.SharedStrings(attributed)):
             assert xlsxcells.read_sheet(sheet, table, dates) == (expected, set())
+    # one cell that is not plain (a formula) sends the whole sheet the general way
+    mixed = plain.replace(b"</row>", b'<c r="F1"><f>1+1</f><v>2</v></c><c r="G1"><f>A1</f></c></row>')
+    assert xlsxcells.read_sheet(mixed, xlsxcells.SharedStrings(sst), dates) == ({**expected, (0, 5): 2}, {(0, 6)})
+
+
+def test_comments_and_cdata_hide_no_cells():
+    sheet = (b'<worksheet><sheetData><!-- <c r="Z9"><v>1</v></c> --><row r="1">'
+             b'<c r="A1" t="inlineStr"><is><t><![CDATA[<c r="B1"><v>5</v></c> & 1]]></t></is></c></row>'
+             b'</sheetData></worksheet>')
+    assert xlsxcells.read_sheet(sheet, xlsxcells.SharedStrings(None), frozenset()) == (
+        {(0, 0): '<c r="B1"><v>5</v></c> & 1'}, set())
