@@ -1012,7 +1012,7 @@ def _check_sheet_part(data: bytearray, limits: Limits, sheet: str | None) -> Non
         r = int(m.group(1)[:12])
         if r > max_rows:
             raise too_many(r, 0)
-    if data.count(b"row") > max_rows:
+    if len(data) > 4 * max_rows and data.count(b"row") > max_rows:  # "<row" takes 4 bytes at least
         n = sum(1 for _ in _ROW_ELEM_RE.finditer(data))
         if n > max_rows:
             raise too_many(n, 0)
@@ -1029,6 +1029,8 @@ def _check_sheet_part(data: bytearray, limits: Limits, sheet: str | None) -> Non
 
     # 4. long inline strings and long cached values (only long candidates)
     n = limits.max_cell_chars + 1
+    if len(data) < n:  # no text in the part can be longer than the part: a form's sheets
+        return
     # Inline strings: only worth the precise scan if some stretch between "is>" tokens is that long.
     long_inline = max(map(len, bytes(data).split(b"is>")), default=0) >= n
     for m in _sheet_re("inline", n).finditer(data) if long_inline else ():
