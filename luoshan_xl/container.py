@@ -51,6 +51,7 @@ from xml.etree.ElementTree import ParseError
 import defusedxml
 import defusedxml.ElementTree as DET
 
+from luoshan_xl.cells import col_letter
 from luoshan_xl.errors import RejectedFile
 
 __all__ = [
@@ -922,14 +923,6 @@ def _col_number(letters: bytes) -> int:
     return n
 
 
-def _col_letters(n: int) -> str:
-    s = ""
-    while n > 0:
-        n, r = divmod(n - 1, 26)
-        s = chr(65 + r) + s
-    return s
-
-
 _P = rb"(?:[\w.-]+:)?"  # optional namespace prefix
 _DIM_RE = re.compile(rb"<" + _P + rb"dimension\s[^<>]*?\bref\s*=\s*[\"']([^\"']*)[\"']")
 _REF_RE = re.compile(rb"\$?([A-Za-z]+)\$?(\d+)")
@@ -1007,7 +1000,7 @@ def _check_sheet_part(data: bytearray, limits: Limits, sheet: str | None) -> Non
 
     # 2. row numbers (only candidates with enough digits are looked at)
     kd = len(str(max_rows))
-    kl = len(_col_letters(max_cols))
+    kl = len(col_letter(max_cols - 1))
     for m in _sheet_re("row_r", kd).finditer(data):
         r = int(m.group(1)[:12])
         if r > max_rows:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
+from luoshan_xl.cells import col_letter, quote_sheet
+
 MAX_CELL_CHARS = 32767  # Excel's limit; longer text is cut, as xlsxwriter does
 _ROWS_PER_CHUNK = 2000
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
@@ -59,14 +61,6 @@ def write_tables(path: Path, tables: Sequence[Table], compresslevel: int = 6) ->
         z.writestr("docProps/core.xml", _core())
 
 
-def column_letters(n: int) -> str:
-    s = ""
-    while n > 0:
-        n, r = divmod(n - 1, 26)
-        s = chr(65 + r) + s
-    return s
-
-
 def excel_width(width: float) -> float:
     """The stored width for a column `width` characters wide, as Excel (and xlsxwriter) store it."""
     if width <= 0:
@@ -77,7 +71,7 @@ def excel_width(width: float) -> float:
 def _write_sheet(out, table: Table, strings: dict[str, int], selected: bool) -> tuple[int, int]:
     """The sheet's XML into `out`, rows streamed in chunks; returns (last row, last column), 1-based."""
     n_cols = len(table.columns)
-    letters = [column_letters(c + 1) for c in range(n_cols)]
+    letters = [col_letter(c) for c in range(n_cols)]
     last = len(table.rows) + 1
     ref = f"A1:{letters[-1]}{last}"
 
@@ -154,8 +148,7 @@ def _shared_strings(strings: dict[str, int]) -> bytes:
 
 
 def _sheet_ref(name: str, last_row: int, last_col: int) -> str:
-    quoted = "'" + name.replace("'", "''") + "'"
-    return f"{quoted}!$A$1:${column_letters(last_col)}${last_row}"
+    return f"{quote_sheet(name)}!$A$1:${col_letter(last_col - 1)}${last_row}"
 
 
 def _workbook(tables: Sequence[Table], extents: list[tuple[int, int]]) -> bytes:
