@@ -44,8 +44,9 @@ import struct
 import sys
 import zipfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from xml.etree.ElementTree import ParseError
 
 import defusedxml
@@ -584,17 +585,24 @@ def _read_member(data: bytes, info: zipfile.ZipInfo, span: tuple[int, int], limi
 # help sheet and more.  The key is the compressed bytes and everything the central directory
 # declares of them, so the outcome is the one inflating would give; only small members are kept.
 _MEMO_MAX_COMPRESSED = 64 * 1024
-_MEMO_MAX_INFLATED = 512 * 1024
-_MEMO_ENTRIES = 256
+_MEMO_MAX_INFLATED = 64 * 1024  # a template's parts are a few KiB; a hostile file's large ones are not kept
+_MEMO_BUDGET = 8 * MiB  # bytes one memo may hold, whatever the files that filled it
 
 
 class _Memo(dict):
-    """A bounded memo: emptied when full (a run's repeated parts come straight back)."""
+    """A memo bounded by the bytes it holds (keys and values, as `size` counts them): emptied when
+    full, so a run's repeated parts come straight back and hostile files cannot make it grow."""
 
-    def put(self, key, value):
-        if len(self) >= _MEMO_ENTRIES:
+    def __init__(self):
+        super().__init__()
+        self.held = 0
+
+    def put(self, key, value, size: int):
+        if self.held + size > _MEMO_BUDGET:
             self.clear()
+            self.held = 0
         self[key] = value
+        self.held += size
         return value
 
 
@@ -604,22 +612,23 @@ _elements_memo = _Memo()  # (part, wanted) → `_elements` of it
 
 
 def _inflate_scanned(data: bytes, info: zipfile.ZipInfo, span: tuple[int, int], limits: Limits, total: int,
-                     xmlish: bool) -> tuple[bytes | None, int, bool]:
-    """(the inflated member if `xmlish`, its size, whether it holds DTD markup), measured against the
-    limits while inflating (`total`: the bytes the members before it produced)."""
+                     xmlish: bool, keep: bool) -> tuple[bytes | None, int, bool]:
+    """(the inflated member if `xmlish` and `keep`, its size, whether it holds DTD markup), measured
+    against the limits while inflating (`total`: the bytes the members before it produced)."""
     key = None
     if span[1] - span[0] <= _MEMO_MAX_COMPRESSED and info.file_size <= _MEMO_MAX_INFLATED:
         key = (info.compress_type, info.flag_bits & 0x1, info.CRC, info.file_size, xmlish, data[span[0]:span[1]])
         hit = _inflated_memo.get(key)
         if hit is not None and hit[1] <= limits.max_member_bytes and total + hit[1] <= limits.max_total_bytes:
-            return hit
+            return hit if keep else (None, *hit[1:])
+    collect = xmlish and (keep or key is not None)
     chunks = []
     tail = b""
     produced = 0
     has_dtd = False
     for chunk in _iter_member(data, info, span, limits):
         produced += len(chunk)
-        if xmlish:
+        if collect:
             chunks.append(bytes(chunk))
         if total + produced > limits.max_total_bytes:
             raise _bomb(limits.max_total_bytes)
@@ -627,8 +636,10 @@ def _inflate_scanned(data: bytes, info: zipfile.ZipInfo, span: tuple[int, int], 
             window = tail + chunk
             has_dtd = _has_dtd_markup(window)
             tail = window[-_DANGER_OVERLAP:]
-    out = (b"".join(chunks) if xmlish else None, produced, has_dtd)
-    return _inflated_memo.put(key, out) if key is not None else out
+    out = (b"".join(chunks) if collect else None, produced, has_dtd)
+    if key is not None:
+        _inflated_memo.put(key, out, len(key[-1]) + (len(out[0]) if out[0] is not None else 0))
+    return out if keep or out[0] is None else (None, *out[1:])
 
 
 def _is_xmlish(name: str) -> bool:
@@ -682,7 +693,8 @@ def _inspect_zip(data: bytes, limits: Limits) -> Container:
     parts: dict[str, bytes] | None = {}
     for info in infos:
         xmlish = _is_xmlish(info.filename)
-        inflated, produced, has_dtd = _inflate_scanned(data, info, spans[info.filename], limits, total, xmlish)
+        inflated, produced, has_dtd = _inflate_scanned(data, info, spans[info.filename], limits, total, xmlish,
+                                                       keep=parts is not None)
         unsafe = unsafe or has_dtd
         total += produced
         if xmlish and parts is not None:
@@ -753,14 +765,17 @@ def _xml_events(data) -> Iterator[tuple[str, object]]:
         raise RejectedFile("corrupt_xml", MSG_CORRUPT_XML) from exc
 
 
-def _elements(data, wanted: set[str]) -> Sequence[tuple[str, dict[str, str], str]]:
+def _elements(data, wanted: set[str]) -> Sequence[tuple[str, Mapping[str, str], str]]:
     """(local name, attributes by local name, text) of the `wanted` elements, in document order
     (read-only: the same part of the next form gets the very same ones)."""
     if not isinstance(data, bytes) or len(data) > _MEMO_MAX_INFLATED:
         return _parse_elements(data, wanted)
     key = (data, frozenset(wanted))
     hit = _elements_memo.get(key)
-    return hit if hit is not None else _elements_memo.put(key, tuple(_parse_elements(data, wanted)))
+    if hit is None:
+        hit = tuple((tag, MappingProxyType(attrs), text) for tag, attrs, text in _parse_elements(data, wanted))
+        _elements_memo.put(key, hit, 2 * len(data))
+    return hit
 
 
 def _parse_elements(data, wanted: set[str]) -> list[tuple[str, dict[str, str], str]]:
@@ -977,7 +992,7 @@ def _check_sheet(data: bytearray, limits: Limits, sheet: str | None) -> None:
         return
     _check_sheet_part(data, limits, sheet)
     if key is not None:
-        _passed_sheets.put(key, True)
+        _passed_sheets.put(key, True, len(data))
 
 
 def _check_sheet_part(data: bytearray, limits: Limits, sheet: str | None) -> None:

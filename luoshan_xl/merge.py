@@ -117,7 +117,7 @@ def collect_inputs(inputs: list[Path], scratch: Path | None = None, own: set[Pat
 def _files_under(folder: Path) -> list[tuple[Path, str, Path]]:
     """(path, its name relative to `folder` with "/", resolved path) of every file under `folder`,
     recursively, sorted by path.  Like `Path.rglob` (symlinked folders are not entered, unreadable
-    ones passed over), but one scandir a folder and one realpath a symlink: a province's inbox
+    ones and symlink loops passed over), but one scandir a folder and one realpath a symlink: a province's inbox
     holds thousands of files."""
     found: list[tuple[str, str, str]] = []
     stack = [(str(folder), str(folder.resolve()), "")]
@@ -128,11 +128,14 @@ def _files_under(folder: Path) -> list[tuple[Path, str, Path]]:
         except OSError:
             continue
         for e in entries:
-            if e.is_dir(follow_symlinks=False):
-                stack.append((e.path, os.path.join(real, e.name), f"{rel}{e.name}/"))
-            elif e.is_file():
-                found.append((e.path, rel + e.name,
-                              os.path.realpath(e.path) if e.is_symlink() else os.path.join(real, e.name)))
+            try:
+                if e.is_dir(follow_symlinks=False):
+                    stack.append((e.path, os.path.join(real, e.name), f"{rel}{e.name}/"))
+                elif e.is_file():
+                    found.append((e.path, rel + e.name,
+                                  os.path.realpath(e.path) if e.is_symlink() else os.path.join(real, e.name)))
+            except OSError:  # a symlink loop, or gone meanwhile: not a file to read, as for rglob
+                continue
     found.sort()
     return [(Path(path), rel, Path(resolved)) for path, rel, resolved in found]
 

@@ -119,7 +119,7 @@ def read_hashed(path: Path, limits: Limits = DEFAULT_LIMITS) -> tuple[bytes, str
 
 
 def read_submission(path: Path, display: str, roster: Roster, expected_period: str | None = None,
-                    limits: Limits = DEFAULT_LIMITS, spec: FormSpec = FORM, data: bytes | None = None,
+                    limits: Limits = DEFAULT_LIMITS, spec: FormSpec = FORM, *, data: bytes | None = None,
                     sha256: str | None = None) -> Submission:
     """One file read, checked and validated.  `data` and `sha256`: its bytes and their hash, when the
     caller has them already (`read_hashed`)."""

@@ -11,6 +11,7 @@ Text is always stored as text (shared strings): '=1+1' typed by a unit never bec
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import zipfile
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ from luoshan_xl.cells import col_letter, quote_sheet
 MAX_CELL_CHARS = 32767  # Excel's limit; longer text is cut, as xlsxwriter does
 _ROWS_PER_CHUNK = 2000
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+_LEAP_BUG = dt.datetime(1900, 3, 1)
 # Characters XML 1.0 cannot carry, written as Excel does (_xHHHH_); an existing _xHHHH_ is escaped first.
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\ufffe\uffff]")
 _ESCAPED_LOOKALIKE = re.compile("_x[0-9A-Fa-f]{4}_")
@@ -45,11 +47,14 @@ class Table:
 
 def write_tables(path: Path, tables: Sequence[Table], compresslevel: int = 6) -> None:
     """Write `tables` as a workbook at `path` (the caller makes that atomic: see xlsxwrite.atomic_path)."""
+    for table in tables:
+        _check_sheet_name(table.name)
     strings: dict[str, int] = {}
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as z:
         extents = []
         for i, table in enumerate(tables, start=1):
-            with z.open(f"xl/worksheets/sheet{i}.xml", "w", force_zip64=True) as out:
+            # no ZIP64: Excel repairs files that use it where not needed (the master's limits stay far below)
+            with z.open(f"xl/worksheets/sheet{i}.xml", "w") as out:
                 extents.append(_write_sheet(out, table, strings, selected=i == 1))
         z.writestr("xl/sharedStrings.xml", _shared_strings(strings))
         z.writestr("xl/workbook.xml", _workbook(tables, extents))
@@ -99,14 +104,16 @@ def _write_sheet(out, table: Table, strings: dict[str, int], selected: bool) -> 
             if kind is str:
                 if v:
                     cells.append(f'<c r="{col}{r}" t="s"><v>{sid(_cut(v))}</v></c>')
-            elif kind is int or kind is float:
-                cells.append(f'<c r="{col}{r}"><v>{v!r}</v></c>')
+            elif kind is int:
+                cells.append(f'<c r="{col}{r}"><v>{v}</v></c>')
+            elif kind is float:
+                cells.append(f'<c r="{col}{r}"><v>{_number(v)}</v></c>')
             elif v is None:
                 continue
             elif isinstance(v, dt.date):
                 cells.append(f'<c r="{col}{r}" s="{DATE_STYLE}"><v>{_serial(v)}</v></c>')
             elif isinstance(v, int | float):  # bool, numpy numbers
-                cells.append(f'<c r="{col}{r}"><v>{float(v)!r}</v></c>')
+                cells.append(f'<c r="{col}{r}"><v>{_number(float(v))}</v></c>')
             elif str(v):
                 cells.append(f'<c r="{col}{r}" t="s"><v>{sid(_cut(str(v)))}</v></c>')
         cells.append("</row>")
@@ -120,6 +127,18 @@ def _write_sheet(out, table: Table, strings: dict[str, int], selected: bool) -> 
     return last, n_cols
 
 
+def _check_sheet_name(name: str) -> None:
+    if not 0 < len(name) <= 31 or any(ch in name for ch in "[]:*?/\\") or name.startswith("'") \
+            or name.endswith("'"):
+        raise ValueError(f"not a sheet name Excel accepts: {name!r}")
+
+
+def _number(v: float) -> str:
+    if not math.isfinite(v):
+        raise ValueError(f"not a number a workbook can hold: {v!r}")
+    return repr(v)
+
+
 def _cut(text: str) -> str:
     return text[:MAX_CELL_CHARS] if len(text) > MAX_CELL_CHARS else text
 
@@ -127,6 +146,8 @@ def _cut(text: str) -> str:
 def _serial(v: dt.date) -> str:
     moment = v if isinstance(v, dt.datetime) else dt.datetime(v.year, v.month, v.day)
     days = (moment.replace(tzinfo=None) - _EXCEL_EPOCH).total_seconds() / 86400
+    if moment < _LEAP_BUG:  # Excel counts a 29 February 1900 that never was: earlier days are one less
+        days -= 1
     return repr(int(days)) if days == int(days) else repr(days)
 
 

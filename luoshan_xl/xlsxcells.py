@@ -128,7 +128,9 @@ def date_styles(xml: bytes | None) -> frozenset[int]:
     """Indices of the cell formats (the `s` of a cell) that show a number as a date or time."""
     if not xml:
         return frozenset()
-    return _date_styles(bytes(xml))
+    xml = bytes(xml)
+    # the template's styles come back with every form; a large styles part is not kept
+    return _date_styles(xml) if len(xml) <= 64 * 1024 else _date_styles.__wrapped__(xml)
 
 
 @functools.lru_cache(maxsize=64)
@@ -158,8 +160,7 @@ def _col(letters: bytes) -> int:
 _FULL_CELL = re.compile(rb"<(?:[\w.-]++:)?c\b([^>]*+)(?<!/)>(.*?)</" + _P + rb"c>", re.S)
 _PLAIN_CELL = re.compile(rb"<c\b([^>]*+)(?<!/)>(.*?)</c>", re.S)  # most sheets: no prefixed cells
 _PREFIXED_CELL = re.compile(rb":c[\s>/]")
-_COMMENT = re.compile(rb"<!--.*?-->", re.S)
-_CDATA = re.compile(rb"<!\[CDATA\[(.*?)\]\]>", re.S)
+_MARKUP = re.compile(rb"<!--.*?-->|<!\[CDATA\[(.*?)\]\]>|<\?(?!xml[\s?]).*?\?>", re.S)
 
 
 def _xml_escape(raw: bytes) -> bytes:
@@ -182,8 +183,10 @@ def read_sheet(xml: bytes, shared, dates: set[int], date1904: bool = False
     # cells (<c r=".." s=".."/>) can be passed over unread.  Any cell without one: full walk.
     cells: dict[tuple[int, int], object] = {}
     uncached: set[tuple[int, int]] = set()
-    if b"<!" in xml:  # comments go, CDATA becomes plain text: neither can hide a cell-like text
-        xml = _CDATA.sub(lambda m: _xml_escape(m.group(1)), _COMMENT.sub(b"", xml))
+    if b"<!" in xml or b"<?" in xml[5:]:
+        # comments and processing instructions go, CDATA becomes plain text (one pass, left to right,
+        # as a parser reads them): none can hide a cell-like text
+        xml = _MARKUP.sub(lambda m: _xml_escape(m.group(1)) if m.group(1) is not None else b"", xml)
     prefixed = _PREFIXED_CELL.search(xml) is not None
     if not prefixed:
         plain_cells = _PLAIN_V_CELL.findall(xml)

@@ -768,3 +768,19 @@ def test_dtd_markers_found_in_every_encoding():
             assert _has_dtd_markup(("<a>" + text + "</a>").encode(enc)), (text, enc)
     assert not _has_dtd_markup("<!-- 注释 --><a><![CDATA[x]]></a>".encode("utf-16-le"))
     assert not _has_dtd_markup(b"<!-- DOCTYPE ENTITY --><a/>")
+
+
+def test_the_memos_hold_a_bounded_number_of_bytes(normal_xlsx):
+    """Files with many distinct parts (hostile or not) cannot make the memos grow past their budget,
+    and a large part is never kept at all."""
+    from luoshan_xl import container
+
+    base = members(normal_xlsx)
+    for i in range(40):
+        extra = {f"xl/extra{i}_{k}.xml": (f"<a n='{i}-{k}'>" + "x" * (60_000 + k) + "</a>").encode()
+                 for k in range(8)}
+        extra[f"xl/big{i}.xml"] = b"<a>" + bytes(str(i), "ascii") * 100_000 + b"</a>"
+        inspect_bytes(rezip(normal_xlsx, {**base, **extra}), "a.xlsx")
+        for memo in (container._inflated_memo, container._passed_sheets, container._elements_memo):
+            assert memo.held <= container._MEMO_BUDGET
+    assert all(v[1] <= container._MEMO_MAX_INFLATED for v in container._inflated_memo.values())

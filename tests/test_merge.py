@@ -648,8 +648,13 @@ def test_inbox_walk_finds_what_rglob_finds(tmp_path):
     (outside / "e.xlsx").write_bytes(b"x")
     (inbox / "链接.xlsx").symlink_to(outside / "e.xlsx")
     (inbox / "链接目录").symlink_to(outside, target_is_directory=True)
+    (inbox / "自己.xlsx").symlink_to("自己.xlsx")  # a loop: passed over, never fatal
     expected = [(p, p.relative_to(inbox).as_posix(), p.resolve())
                 for p in sorted((p for p in inbox.rglob("*") if p.is_file()), key=str)]
     assert _files_under(inbox) == expected
     assert (inbox / "链接.xlsx", "链接.xlsx", outside / "e.xlsx") in expected
-    assert not any("链接目录" in rel for _, rel, _ in expected)
+    assert not any("链接目录" in rel or "自己" in rel for _, rel, _ in expected)
+    make_form(inbox / "表.xlsx")
+    results = {o["file"]: o["result"] for o in merge_json(inbox, "--master", tmp_path / "m.xlsx", "--dry-run",
+                                                          expect=1)}  # the one-byte files are refused
+    assert results["表.xlsx"] == "merged" and not any("自己" in f for f in results)

@@ -74,3 +74,31 @@ def test_repeated_texts_are_stored_once(tmp_path):
     with zipfile.ZipFile(path) as z:
         sst = z.read("xl/sharedStrings.xml").decode()
     assert sst.count("<si>") == 2 and 'uniqueCount="2"' in sst
+
+
+def test_no_zip64_and_excel_dates_before_march_1900(tmp_path):
+    """Excel repairs small files that use ZIP64; and it counts a 29 February 1900 that never was."""
+    import struct
+
+    path = tmp_path / "t.xlsx"
+    write_tables(path, [Table("a", ("日期",), (10,), [(dt.date(1900, 1, 1),), (dt.date(1900, 3, 1),)])])
+    raw = path.read_bytes()
+    with zipfile.ZipFile(path) as z:
+        for info in z.infolist():
+            assert not info.extra, info.filename
+            local = struct.unpack_from("<4s5H3I2H", raw, info.header_offset)
+            assert local[7] != 0xFFFFFFFF and local[8] != 0xFFFFFFFF and local[10] == 0, info.filename
+        sheet = z.read("xl/worksheets/sheet1.xml").decode()
+    assert "<v>1</v>" in sheet and "<v>61</v>" in sheet
+    assert open_checked(path)["a"]["A2"].value == dt.datetime(1900, 1, 1)
+
+
+def test_what_no_workbook_can_hold_is_refused(tmp_path):
+    import pytest
+
+    for bad in (float("nan"), float("inf")):
+        with pytest.raises(ValueError):
+            write_tables(tmp_path / "t.xlsx", [Table("a", ("x",), (10,), [(bad,)])])
+    for name in ("a[1]", "a/b", "x" * 32, ""):
+        with pytest.raises(ValueError):
+            write_tables(tmp_path / "t.xlsx", [Table(name, ("x",), (10,), [])])

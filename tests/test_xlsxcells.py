@@ -162,3 +162,24 @@ def test_comments_and_cdata_hide_no_cells():
              b'</sheetData></worksheet>')
     assert xlsxcells.read_sheet(sheet, xlsxcells.SharedStrings(None), frozenset()) == (
         {(0, 0): '<c r="B1"><v>5</v></c> & 1'}, set())
+
+
+def test_cdata_holding_a_comment_opener_and_processing_instructions():
+    """Read left to right as a parser does: '<!--' inside CDATA is text, and a processing
+    instruction is not content (calamine agrees)."""
+    sheet = (b'<?xml version="1.0"?><worksheet><sheetData><row r="1">'
+             b'<c r="A1" t="inlineStr"><is><t><![CDATA[a<!--b]]></t></is></c><c r="B1"><v>7</v></c></row>'
+             b'<?pi <c r="C1"><v>9</v></c>?></sheetData><!-- note --></worksheet>')
+    assert xlsxcells.read_sheet(sheet, xlsxcells.SharedStrings(None), frozenset()) == (
+        {(0, 0): "a<!--b", (0, 1): 7}, set())
+
+
+def test_long_texts_are_not_kept_by_the_caches():
+    from luoshan_xl import cells
+
+    before = cells._parse_reference.cache_info().currsize
+    assert cells.parse_reference("'填报表'!$B$" + "9" * 500) is not None
+    assert cells._parse_reference.cache_info().currsize == before
+    before = xlsxcells._date_styles.cache_info().currsize
+    xlsxcells.date_styles(STYLES.encode() + b" " * 70_000)
+    assert xlsxcells._date_styles.cache_info().currsize == before
