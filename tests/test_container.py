@@ -784,3 +784,38 @@ def test_the_memos_hold_a_bounded_number_of_bytes(normal_xlsx):
         for memo in (container._inflated_memo, container._passed_sheets, container._elements_memo):
             assert memo.held <= container._MEMO_BUDGET
     assert all(v[1] <= container._MEMO_MAX_INFLATED for v in container._inflated_memo.values())
+
+
+def test_plain_central_directory_reads_as_zipfile_or_leaves_it_to_zipfile(normal_xlsx):
+    """The fast central-directory reader gives zipfile's view of the archives office suites write,
+    and declines (None) every other kind, which zipfile then reads."""
+    from luoshan_xl.container import _plain_central_directory
+
+    def view(infos):
+        return [(i.filename, i.orig_filename, i.flag_bits, i.compress_type, i.CRC, i.compress_size, i.file_size,
+                 i.header_offset) for i in infos]
+
+    def archive(comment=b"", extra=b"", names=("xl/workbook.xml", "中文/表.xml")) -> bytes:
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+            z.comment = comment
+            for name in names:
+                info = zipfile.ZipInfo(name)
+                info.extra = extra
+                z.writestr(info, b"<a/>" * 50)
+        return out.getvalue()
+
+    for data in (normal_xlsx, archive()):
+        assert view(_plain_central_directory(data)) == view(zipfile.ZipFile(io.BytesIO(data)).infolist())
+    unusual = [archive(comment=b"note"), archive(extra=b"UT\x05\x00\x01\x00\x00\x00\x00"),
+               b"MZ" + bytes(100) + normal_xlsx, normal_xlsx[:-1], normal_xlsx[: len(normal_xlsx) // 2]]
+    for data in unusual:
+        assert _plain_central_directory(data) is None
+    # cp437 names (no UTF-8 flag) decode as zipfile decodes them
+    data = archive(names=("caf\u00e9.xml",))  # written with the UTF-8 flag
+    pos = data.find(b"PK\x01\x02")
+    flagged = bytearray(data)
+    flagged[pos + 9] &= ~0x08  # clear bit 11 (0x800): the high byte of the little-endian flags
+    assert view(_plain_central_directory(bytes(flagged))) == view(
+        zipfile.ZipFile(io.BytesIO(bytes(flagged))).infolist())
+    assert _plain_central_directory(bytes(flagged))[0].filename == "caf\u00e9.xml".encode().decode("cp437")
