@@ -305,9 +305,9 @@ def _read_form(book: Book, loc: _Located, sub: Submission, roster: Roster, expec
 
     seen_accounts: dict[str, int] = {}
     table_cols = list(loc.table_cols.values())
+    used = grid.rows_with_values(table_cols) | {r for r, c in uncached if c in loc.table_cols.values()}
     for r in loc.table_rows:
-        if not any(v is not None and not is_blank(v) for v in grid.pick(r, table_cols)) and not (
-                uncached and any((r, c) in uncached for c in table_cols)):
+        if r not in used:
             continue  # an unused row of the table: most of them
         cells = {key: (r, c) for key, c in loc.table_cols.items()}
         raws = {key: raw(cell) for key, cell in cells.items()}

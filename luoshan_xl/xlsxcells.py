@@ -183,7 +183,7 @@ def read_sheet(xml: bytes, shared, dates: set[int], date1904: bool = False
     # cells (<c r=".." s=".."/>) can be passed over unread.  Any cell without one: full walk.
     cells: dict[tuple[int, int], object] = {}
     uncached: set[tuple[int, int]] = set()
-    if b"<!" in xml or b"<?" in xml[5:]:
+    if b"<!" in xml or xml.find(b"<?", 5) >= 0:
         # comments and processing instructions go, CDATA becomes plain text (one pass, left to right,
         # as a parser reads them): none can hide a cell-like text
         xml = _MARKUP.sub(lambda m: _xml_escape(m.group(1)) if m.group(1) is not None else b"", xml)

@@ -47,6 +47,10 @@ class Grid:
         n = len(cells)
         return [None if (j := c - self.start[1]) >= n or j < 0 or cells[j] == "" else cells[j] for c in cols]
 
+    def rows_with_values(self, cols: list[int]) -> set[int]:
+        """Rows with anything but None or "" in one of `cols` (blank-looking text included)."""
+        return {r for r in range(self.n_rows) if any(v is not None for v in self.pick(r, cols))}
+
     def select(self, cols: list[int], first_row: int = 0):
         """(row, values of `cols`) for every row from `first_row`; blanks may be "" or None.
 
@@ -96,6 +100,10 @@ class SparseGrid(Grid):
 
     def pick(self, row: int, cols: list[int]) -> list:
         return [self._cells.get((row, c)) for c in cols]
+
+    def rows_with_values(self, cols: list[int]) -> set[int]:
+        wanted = set(cols)
+        return {r for (r, c) in self._cells if c in wanted}
 
     def select(self, cols: list[int], first_row: int = 0):
         for r in range(first_row, self.n_rows):

@@ -13,7 +13,8 @@ import bench  # noqa: E402
 
 
 def test_benchmark_smoke(tmp_path, capsys):
-    result = bench.main(["--n", "200", "--naive-sample", "20", "--help-repeat", "1", "--work", str(tmp_path)])
+    result = bench.main(["--n", "200", "--naive-sample", "20", "--help-repeat", "1", "--repeat", "2",
+                         "--work", str(tmp_path)])
     out = capsys.readouterr().out
     assert result["merged"] == 200 and result["rank_exit"] == 0
     assert set(result["ratios"]) == {"merge/naive", "merge/floor", "rank/read", "rank/read2", "help/click"}

@@ -141,6 +141,18 @@ def test_formula_without_cached_value_is_rejected(tmp_path):
     assert "打开此文件" in p["message"]
 
 
+def test_account_rows_blank_but_for_spaces_or_an_uncached_formula(tmp_path):
+    """A table row of spaces is unused; a row whose only content is a formula without a value is reported."""
+    path = make_form(tmp_path / "in" / "f.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb["填报表"]
+    ws["A12"], ws["B12"] = "  ", "\u3000"
+    ws["E14"] = "=1+1"
+    wb.save(path)
+    (out,) = merge_json(tmp_path / "in", "--master", tmp_path / "m.xlsx", expect=1)
+    assert [(p["cell"], p["code"]) for p in out["problems"]] == [("E14", "formula_no_value")]
+
+
 def test_a_rejected_file_changes_nothing_and_others_merge(tmp_path):
     make_form(tmp_path / "in" / "good.xlsx", unit="朱堂乡", disclosure=5)
     make_form(tmp_path / "in" / "bad.xlsx", unit="尤店乡", disclosure=-5)
