@@ -250,8 +250,9 @@ def main(argv: list[str] | None = None) -> dict:
                     help="time the naive way on the first K forms only and scale up (default: all N)")
     ap.add_argument("--work", type=Path, default=None, help="working folder (default: a temporary one)")
     ap.add_argument("--help-repeat", type=int, default=7)
-    ap.add_argument("--repeat", type=int, default=1,
-                    help="rounds of merge/floor and rank/read, side by side; the fastest of each counts")
+    ap.add_argument("--repeat", type=lambda v: max(1, int(v)), default=1,
+                    help="rounds of merge/floor and rank/read, side by side; the fastest of each counts "
+                         "(the naive way, minutes long, runs once)")
     args = ap.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="luoshan-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -265,11 +266,13 @@ def main(argv: list[str] | None = None) -> dict:
 
     res = {}
     res["naive"] = run_step("naive", work, [str(args.naive_sample)])
+    n_merge = args.n
     # Rounds of each compared pair side by side; each step's fastest round is its figure (on a shared
     # machine the fastest is the one least disturbed by others).
     for _ in range(args.repeat):
         for name in ("merge", "floor", "rank", "read", "read_ranked"):
             got = run_step(name, work)
+            assert got[2].get("merged", n_merge) == n_merge and got[2].get("exit", 0) == 0, (name, got)
             if name not in res or got[0] < res[name][0]:
                 res[name] = got
     assert res["merge"][2]["merged"] == args.n, res["merge"]

@@ -188,9 +188,10 @@ def read_capped(path: pathlib.Path, limits: Limits = DEFAULT_LIMITS) -> bytes:
     try:
         with open(path, "rb") as fh:
             # read(cap) alone would allocate the whole cap (50 MiB) for every small form
-            data = fh.read(min(os.fstat(fh.fileno()).st_size + 1, cap))
-            if len(data) < cap and len(data) > os.fstat(fh.fileno()).st_size:  # it grew meanwhile
-                data += fh.read(cap - len(data))
+            want = min(os.fstat(fh.fileno()).st_size + 1, cap)
+            data = fh.read(want)
+            if len(data) == want < cap:  # the request filled: longer than it said (growing, or /proc)
+                data += fh.read(cap - want)
             return data
     except OSError as exc:
         raise RejectedFile("unreadable", MSG_UNREADABLE) from exc

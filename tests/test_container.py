@@ -819,3 +819,28 @@ def test_plain_central_directory_reads_as_zipfile_or_leaves_it_to_zipfile(normal
     assert view(_plain_central_directory(bytes(flagged))) == view(
         zipfile.ZipFile(io.BytesIO(bytes(flagged))).infolist())
     assert _plain_central_directory(bytes(flagged))[0].filename == "caf\u00e9.xml".encode().decode("cp437")
+
+
+def test_read_capped_reads_a_file_longer_than_it_said(tmp_path, monkeypatch):
+    """A file that grows between its size check and the read (or a /proc file that says 0) is read
+    in full, up to the cap; a file at the cap is whole, one past it is flagged by one byte more."""
+    import luoshan_xl.container as container
+    from luoshan_xl.container import read_capped
+
+    path = tmp_path / "a.xlsx"
+    path.write_bytes(b"x" * 1000)
+    real = os.fstat
+
+    def grows(fd):
+        st = real(fd)
+        with open(path, "ab") as f:
+            f.write(b"y" * 5000)
+        return st
+
+    monkeypatch.setattr(container.os, "fstat", grows)
+    assert len(read_capped(path)) == 6000
+    monkeypatch.setattr(container.os, "fstat", real)
+    limits = Limits(max_file_bytes=100)
+    for size, got in ((99, 99), (100, 100), (101, 101), (5000, 101)):
+        path.write_bytes(b"z" * size)
+        assert len(read_capped(path, limits)) == got
