@@ -248,21 +248,22 @@ def _write_accounts(wb, notice: NoticeTables, fmt) -> SheetLayout:
     for c, h in enumerate(A3_HEADERS):
         ws.write_string(header_row, c, h, fmt["header"])
     first = len(rows.kinds)
-    for acc in notice.a3.to_dict("records"):
-        r = rows.add("data", fitted_height(
-            [(str(acc["name"]), A3_WIDTHS[0]), (acc["host_label"], A3_WIDTHS[2]), (acc["remark"], A3_WIDTHS[5])],
-            bold=bool(acc["remark"]), minimum=ROW_HEIGHTS["data"]))
-        ws.write_string(r, 0, str(acc["name"]), fmt["text"])
-        ws.write_string(r, 1, str(acc["platform"]), fmt["text"])
-        ws.write_string(r, 2, acc["host_label"], fmt["text"])
-        d = acc["last_update"]
+    a3 = notice.a3
+    for name, platform, host, d, updates, remark in zip(  # columns, not to_dict: 10,000 rows at province scale
+            a3["name"], a3["platform"], a3["host_label"], a3["last_update"], a3["updates"], a3["remark"], strict=True):
+        name = str(name)
+        r = rows.add("data", fitted_height([(name, A3_WIDTHS[0]), (host, A3_WIDTHS[2]), (remark, A3_WIDTHS[5])],
+                                           bold=bool(remark), minimum=ROW_HEIGHTS["data"]))
+        ws.write_string(r, 0, name, fmt["text"])
+        ws.write_string(r, 1, str(platform), fmt["text"])
+        ws.write_string(r, 2, host, fmt["text"])
         if d is None or pd.isna(d):
             ws.write_blank(r, 3, None, fmt["date"])
         else:
             ws.write_datetime(r, 3, dt.datetime(d.year, d.month, d.day), fmt["date"])
-        _write_number(ws, r, 4, acc["updates"], fmt["per_month"])
-        if acc["remark"]:
-            ws.write_string(r, 5, acc["remark"], fmt["text"])
+        _write_number(ws, r, 4, updates, fmt["per_month"])
+        if remark:
+            ws.write_string(r, 5, remark, fmt["text"])
         else:
             ws.write_blank(r, 5, None, fmt["text"])
     last = len(rows.kinds) - 1
