@@ -214,6 +214,28 @@ def merge(inputs, master, period, prefer, receipts, dry_run, as_json, roster):
     sys.exit(report.exit_code)
 
 
+def _while_importing(modules: tuple[str, ...], work):
+    """`work()`, with `modules` imported meanwhile in a thread: python-calamine lets go of the GIL
+    while it parses the master, and pandas alone takes a third of a second to import.  A module
+    that fails to import here fails again, with its message, where it is imported for real."""
+    import importlib
+    import threading
+
+    def load() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # reported by the real import
+                return
+
+    thread = threading.Thread(target=load, daemon=True)
+    thread.start()
+    try:
+        return work()
+    finally:
+        thread.join()
+
+
 def _not_the_master(output: Path, master: Path) -> None:
     from luoshan_xl.master import own_files
 
@@ -310,14 +332,16 @@ def rank(master, period, output, min_weekly, roster):
       luoshan-xl rank --master 总表.xlsx --period 2019-08 --output 通报附件.xlsx
     """
     from luoshan_xl.master import MasterWorkbook
-    from luoshan_xl.notice import build_notice
     from luoshan_xl.render import table
-    from luoshan_xl.report import write_report
     from luoshan_xl.roster import Roster
 
     _not_the_master(output, master)
     r = Roster.load(roster)
-    notice = build_notice(MasterWorkbook.load(master, r, audit=False), r, period, min_weekly=min_weekly)
+    loaded = _while_importing(("pandas", "xlsxwriter"), lambda: MasterWorkbook.load(master, r, audit=False))
+    from luoshan_xl.notice import build_notice
+    from luoshan_xl.report import write_report
+
+    notice = build_notice(loaded, r, period, min_weekly=min_weekly)
     write_report(notice, output)
     n1 = sum(int(t["has_data"].sum()) for t in notice.a1.values())
     n2 = sum(int(t["has_data"].sum()) for t in notice.a2.values())
@@ -409,13 +433,15 @@ def notice(master, period, output, doc_number, date_, office, min_weekly, roster
           --doc-number 罗政办〔2019〕67号 --date 2019-09-09
     """
     from luoshan_xl.master import MasterWorkbook
-    from luoshan_xl.notice import build_notice
-    from luoshan_xl.notice_docx import NoticeOptions, write_notice
     from luoshan_xl.roster import Roster
 
     _not_the_master(output, master)
     r = Roster.load(roster)
-    tables = build_notice(MasterWorkbook.load(master, r, audit=False), r, period, min_weekly=min_weekly)
+    loaded = _while_importing(("pandas", "docx"), lambda: MasterWorkbook.load(master, r, audit=False))
+    from luoshan_xl.notice import build_notice
+    from luoshan_xl.notice_docx import NoticeOptions, write_notice
+
+    tables = build_notice(loaded, r, period, min_weekly=min_weekly)
     write_notice(tables, output, NoticeOptions(doc_number=doc_number, office=office, date=date_))
     click.echo(f"已生成通报文稿：{output}（请核对正文后定稿）")
 
