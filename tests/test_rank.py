@@ -305,3 +305,16 @@ def test_output_may_not_be_the_backup(tmp_path):
                  tmp_path / "m.备份.xlsx", expect=2)
     assert "--output 不能是总表或总表的备份" in result.stderr
     assert (tmp_path / "m.备份.xlsx").read_bytes() == before
+
+
+def test_background_imports_never_change_the_outcome():
+    """rank's imports while the master is read: a module that cannot be imported is left to the real
+    import (and its message); the work's result and its errors come through unchanged."""
+    import pytest
+
+    from luoshan_xl.cli import _while_importing
+    from luoshan_xl.errors import LuoshanError
+
+    assert _while_importing(("no_such_module_here", "json"), lambda: 42) == 42
+    with pytest.raises(LuoshanError, match="总表"):
+        _while_importing(("json",), lambda: (_ for _ in ()).throw(LuoshanError("总表坏了")))
