@@ -214,6 +214,20 @@ def merge(inputs, master, period, prefer, receipts, dry_run, as_json, roster):
     sys.exit(report.exit_code)
 
 
+def _notice_tables(master: Path, output: Path, roster: Path | None, period: str, min_weekly: int, writer: str):
+    """The tables of the notice (rank and notice both), with pandas and the `writer` module imported
+    while the master is read."""
+    from luoshan_xl.master import MasterWorkbook
+    from luoshan_xl.roster import Roster
+
+    _not_the_master(output, master)
+    r = Roster.load(roster)
+    loaded = _while_importing(("pandas", writer), lambda: MasterWorkbook.load(master, r, audit=False))
+    from luoshan_xl.notice import build_notice
+
+    return build_notice(loaded, r, period, min_weekly=min_weekly)
+
+
 def _while_importing(modules: tuple[str, ...], work):
     """`work()`, with `modules` imported meanwhile in a thread: python-calamine lets go of the GIL
     while it parses the master, and pandas alone takes a third of a second to import.  A module
@@ -331,17 +345,11 @@ def rank(master, period, output, min_weekly, roster):
     示例：
       luoshan-xl rank --master 总表.xlsx --period 2019-08 --output 通报附件.xlsx
     """
-    from luoshan_xl.master import MasterWorkbook
     from luoshan_xl.render import table
-    from luoshan_xl.roster import Roster
 
-    _not_the_master(output, master)
-    r = Roster.load(roster)
-    loaded = _while_importing(("pandas", "xlsxwriter"), lambda: MasterWorkbook.load(master, r, audit=False))
-    from luoshan_xl.notice import build_notice
+    notice = _notice_tables(master, output, roster, period, min_weekly, "xlsxwriter")
     from luoshan_xl.report import write_report
 
-    notice = build_notice(loaded, r, period, min_weekly=min_weekly)
     write_report(notice, output)
     n1 = sum(int(t["has_data"].sum()) for t in notice.a1.values())
     n2 = sum(int(t["has_data"].sum()) for t in notice.a2.values())
@@ -432,16 +440,9 @@ def notice(master, period, output, doc_number, date_, office, min_weekly, roster
       luoshan-xl notice --master 总表.xlsx --period 2019-08 --output 通报.docx \\
           --doc-number 罗政办〔2019〕67号 --date 2019-09-09
     """
-    from luoshan_xl.master import MasterWorkbook
-    from luoshan_xl.roster import Roster
-
-    _not_the_master(output, master)
-    r = Roster.load(roster)
-    loaded = _while_importing(("pandas", "docx"), lambda: MasterWorkbook.load(master, r, audit=False))
-    from luoshan_xl.notice import build_notice
+    tables = _notice_tables(master, output, roster, period, min_weekly, "docx")
     from luoshan_xl.notice_docx import NoticeOptions, write_notice
 
-    tables = build_notice(loaded, r, period, min_weekly=min_weekly)
     write_notice(tables, output, NoticeOptions(doc_number=doc_number, office=office, date=date_))
     click.echo(f"已生成通报文稿：{output}（请核对正文后定稿）")
 
