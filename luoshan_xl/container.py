@@ -614,6 +614,16 @@ class _Memo(dict):
         self.held += size
         return value
 
+    def remember(self, key, compute, size: int):
+        """The value for `key`, computed (and kept) the first time; an error is never kept."""
+        hit = self.get(key)
+        return hit if hit is not None else self.put(key, compute(), size)
+
+
+def _memoizable(data) -> bool:
+    """A part small enough to be a memo key (the template's parts; not a hostile file's large ones)."""
+    return isinstance(data, bytes) and len(data) <= _MEMO_MAX_INFLATED
+
 
 _inflated_memo = _Memo()  # (compressed bytes and directory entry) → (part, size, DTD markup)
 _passed_sheets = _Memo()  # (sheet part, limits) → True: passed `_check_sheet`
@@ -668,9 +678,9 @@ _CDIR = struct.Struct("<4s4B4H3I5H2I")  # one central-directory record (zipfile'
 
 
 def _plain_central_directory(data: bytes) -> list[_Entry] | None:
-    """The members of an archive as office suites write it (no archive comment, no ZIP64, nothing
-    before the first member, no extra fields), read as zipfile reads them: about 10× faster, which
-    counts on every form.  None for anything else, which zipfile itself then reads."""
+    """The members of an archive as office suites write it (no archive comment, no ZIP64, the central
+    directory right before its end record, no extra fields), read as zipfile reads them: about 10×
+    faster, which counts on every form.  None for anything else, which zipfile itself then reads."""
     if len(data) < _EOCD.size or data[-22:-18] != b"PK\x05\x06" or data[-2:] != b"\x00\x00" \
             or data[-42:-38] == b"PK\x06\x07":
         return None
@@ -707,16 +717,15 @@ def _plain_central_directory(data: bytes) -> list[_Entry] | None:
     return entries if len(entries) == n and pos == end else None
 
 
-def _open_zip(data: bytes, limits: Limits) -> tuple[zipfile.ZipFile | None, list]:
+def _open_zip(data: bytes, limits: Limits) -> list:
     # Every central-directory record starts with this signature, so its count
     # bounds the number of ZipInfo objects zipfile will build.
     if data.count(b"PK\x01\x02") > limits.max_members:
         raise RejectedFile("zip_bomb", MSG_TOO_MANY_MEMBERS)
-    zf, infos = None, _plain_central_directory(data)
+    infos = _plain_central_directory(data)
     try:
         if infos is None:
-            zf = zipfile.ZipFile(io.BytesIO(data))
-            infos = zf.infolist()
+            infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
     except (
         zipfile.BadZipFile,
         zipfile.LargeZipFile,
@@ -734,11 +743,11 @@ def _open_zip(data: bytes, limits: Limits) -> tuple[zipfile.ZipFile | None, list
     names = [i.filename for i in infos]
     if len(set(names)) != len(names):
         raise _corrupt()  # duplicate names: different readers would pick different copies
-    return zf, infos
+    return infos
 
 
 def _inspect_zip(data: bytes, limits: Limits) -> Container:
-    _zf, infos = _open_zip(data, limits)
+    infos = _open_zip(data, limits)
     spans: dict[str, tuple[int, int]] = {}
     for info in infos:
         spans[info.filename] = _data_span(data, info)
@@ -830,14 +839,10 @@ def _xml_events(data) -> Iterator[tuple[str, object]]:
 def _elements(data, wanted: set[str]) -> Sequence[tuple[str, Mapping[str, str], str]]:
     """(local name, attributes by local name, text) of the `wanted` elements, in document order
     (read-only: the same part of the next form gets the very same ones)."""
-    if not isinstance(data, bytes) or len(data) > _MEMO_MAX_INFLATED:
+    if not _memoizable(data):
         return _parse_elements(data, wanted)
-    key = (data, frozenset(wanted))
-    hit = _elements_memo.get(key)
-    if hit is None:
-        hit = tuple((tag, MappingProxyType(attrs), text) for tag, attrs, text in _parse_elements(data, wanted))
-        _elements_memo.put(key, hit, 2 * len(data))
-    return hit
+    return _elements_memo.remember((data, frozenset(wanted)), lambda: tuple(
+        (tag, MappingProxyType(attrs), text) for tag, attrs, text in _parse_elements(data, wanted)), 2 * len(data))
 
 
 def _parse_elements(data, wanted: set[str]) -> list[tuple[str, dict[str, str], str]]:
@@ -886,14 +891,10 @@ def _parse_elements(data, wanted: set[str]) -> list[tuple[str, dict[str, str], s
 
 def _parse_rels(data, base_dir: str) -> Mapping[str, tuple[str, str]]:
     """rId -> (type, resolved member path) (read-only: the same part of the next form gets it too)."""
-    if not isinstance(data, bytes) or len(data) > _MEMO_MAX_INFLATED:
+    if not _memoizable(data):
         return _resolve_rels(data, base_dir)
-    key = ("rels", data, base_dir)
-    hit = _elements_memo.get(key)
-    if hit is None:
-        hit = MappingProxyType(_resolve_rels(data, base_dir))
-        _elements_memo.put(key, hit, 2 * len(data))
-    return hit
+    return _elements_memo.remember(("rels", data, base_dir), lambda: MappingProxyType(_resolve_rels(data, base_dir)),
+                                   2 * len(data))
 
 
 def _resolve_rels(data, base_dir: str) -> dict[str, tuple[str, str]]:
@@ -1060,12 +1061,11 @@ def _inline_text_len(body: bytes) -> int:
 
 def _check_sheet(data: bytearray, limits: Limits, sheet: str | None) -> None:
     """Refuse a sheet part whose size, row and cell numbers or cell texts are beyond `limits`."""
-    key = (data, limits) if isinstance(data, bytes) and len(data) <= _MEMO_MAX_INFLATED else None
-    if key is not None and key in _passed_sheets:
+    if not _memoizable(data):
+        _check_sheet_part(data, limits, sheet)
         return
-    _check_sheet_part(data, limits, sheet)
-    if key is not None:
-        _passed_sheets.put(key, True, len(data))
+    # a refusal raises, so only a pass is kept
+    _passed_sheets.remember((data, limits), lambda: _check_sheet_part(data, limits, sheet) or True, len(data))
 
 
 def _check_sheet_part(data: bytearray, limits: Limits, sheet: str | None) -> None:
