@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 import re
+
+from luoshan_xl.caching import cache_when_short
 
 _REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)$")
 
@@ -38,14 +39,9 @@ def quote_sheet(name: str) -> str:
     return "'" + name.replace("'", "''") + "'"
 
 
+@cache_when_short(256)  # every form from the template names the same ranges
 def parse_reference(text: str) -> tuple[str, tuple[int, int], tuple[int, int]] | None:
     """"'填报表'!$B$3" or "填报表!$A$10:$E$29" → (sheet, (r1, c1), (r2, c2)); None if not a plain range."""
-    # every form from the template names the same ranges; a file's long texts are never kept
-    return _parse_reference(text) if len(text) <= 256 else _parse_reference.__wrapped__(text)
-
-
-@functools.lru_cache(maxsize=256)
-def _parse_reference(text: str) -> tuple[str, tuple[int, int], tuple[int, int]] | None:
     text = text.strip().lstrip("=")
     if "!" not in text:
         return None

@@ -11,9 +11,10 @@ format become dates, as in Excel.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import html
 import re
+
+from luoshan_xl.caching import cache_when_short
 
 _P = rb"(?:[\w.-]+:)?"
 _ITEMS = re.compile(
@@ -27,12 +28,6 @@ _F = re.compile(rb"<" + _P + rb"f[\s/>]")
 _T = re.compile(rb"<" + _P + rb"t(?:\s[^>]*)?>(.*?)</" + _P + rb"t>|<" + _P + rb"t\s*/>", re.S)
 _RPH = re.compile(rb"<" + _P + rb"rPh\b.*?</" + _P + rb"rPh>", re.S)
 _SI_ATTRIBUTED = re.compile(rb"<si[\s/]")
-
-
-def _unusual_items(xml: bytes) -> bool:
-    """What the split fast path cannot take: prefixed, attributed or empty items, or CDATA.
-    (Three literal-led tests: a regex alternation would cost more than the split saves.)"""
-    return b":si" in xml or b"<![CDATA[" in xml or _SI_ATTRIBUTED.search(xml) is not None
 _SI = re.compile(rb"<" + _P + rb"si\b[^>]*?(?:/>|>(.*?)</" + _P + rb"si>)", re.S)
 _REF = re.compile(rb"([A-Z]{1,3})(\d+)")
 _NUMFMT = re.compile(rb"<" + _P + rb"numFmt\b([^>]*)/?>")
@@ -69,6 +64,12 @@ def _runs(body: bytes) -> str:
         body = _RPH.sub(b"", body)
     runs = _T.findall(body)
     return _text(runs[0]) if len(runs) == 1 else "".join(_text(r) for r in runs)
+
+
+def _unusual_items(xml: bytes) -> bool:
+    """What the split fast path cannot take: prefixed, attributed or empty items, or CDATA.
+    (Three literal-led tests: a regex alternation would cost more than the split saves.)"""
+    return b":si" in xml or b"<![CDATA[" in xml or _SI_ATTRIBUTED.search(xml) is not None
 
 
 class SharedStrings:
@@ -128,12 +129,10 @@ def date_styles(xml: bytes | None) -> frozenset[int]:
     """Indices of the cell formats (the `s` of a cell) that show a number as a date or time."""
     if not xml:
         return frozenset()
-    xml = bytes(xml)
-    # the template's styles come back with every form; a large styles part is not kept
-    return _date_styles(xml) if len(xml) <= 64 * 1024 else _date_styles.__wrapped__(xml)
+    return _date_styles(bytes(xml))
 
 
-@functools.lru_cache(maxsize=64)
+@cache_when_short(64 * 1024, maxsize=64)  # the template's styles come back with every form
 def _date_styles(xml: bytes) -> frozenset[int]:
     custom = {}
     for m in _NUMFMT.finditer(xml):
@@ -170,7 +169,6 @@ def _xml_escape(raw: bytes) -> bytes:
 # A cell as Excel, WPS, LibreOffice and xlsxwriter write a number or a shared string: the whole sheet
 # in one findall when every cell with a body looks like this.
 _PLAIN_V_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"(?: s="(\d+)")?(?: t="(s|n)")?><v>([^<]*)</v></c>')
-_PLAIN_ATTRS = re.compile(rb'\s*r="([A-Z]{1,3})(\d+)"(?:\s+s="(\d+)")?(?:\s+t="(\w+)")?\s*')
 
 
 def read_sheet(xml: bytes, shared, dates: set[int], date1904: bool = False
@@ -197,15 +195,6 @@ def read_sheet(xml: bytes, shared, dates: set[int], date1904: bool = False
                                 cells, epoch)
             return cells, uncached
     for m in (_FULL_CELL if prefixed else _PLAIN_CELL).finditer(xml):
-        plain = _PLAIN_ATTRS.fullmatch(m.group(1))
-        body = m.group(2)
-        if plain and plain.group(4) in (None, b"s") and body.startswith(b"<v>") and body.endswith(b"</v>") \
-                and body.count(b"<") == 2 and body[3:-4].strip():
-            # as writers put a number or a shared string: r, s, t in this order, a bare <v>
-            letters, digits, style, t = plain.groups()
-            _plain_cell(int(digits) - 1, _col(letters), int(style or 0), t, body[3:-4], shared, dates, cells,
-                        epoch)
-            continue
         rr = _R_ATTR.search(m.group(1))
         rm = _REF.fullmatch(rr.group(1).replace(b"$", b"")) if rr else None
         if rm is None:

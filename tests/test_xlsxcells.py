@@ -177,9 +177,9 @@ def test_cdata_holding_a_comment_opener_and_processing_instructions():
 def test_long_texts_are_not_kept_by_the_caches():
     from luoshan_xl import cells
 
-    before = cells._parse_reference.cache_info().currsize
+    before = cells.parse_reference.cache_info().currsize
     assert cells.parse_reference("'填报表'!$B$" + "9" * 500) is not None
-    assert cells._parse_reference.cache_info().currsize == before
+    assert cells.parse_reference.cache_info().currsize == before
     before = xlsxcells._date_styles.cache_info().currsize
     xlsxcells.date_styles(STYLES.encode() + b" " * 70_000)
     assert xlsxcells._date_styles.cache_info().currsize == before
