@@ -305,7 +305,7 @@ def _read_form(book: Book, loc: _Located, sub: Submission, roster: Roster, expec
 
     seen_accounts: dict[str, int] = {}
     table_cols = list(loc.table_cols.values())
-    used = grid.rows_with_values(table_cols) | {r for r, c in uncached if c in loc.table_cols.values()}
+    used = grid.rows_with_values(table_cols) | {r for r, c in uncached if c in table_cols}
     for r in loc.table_rows:
         if r not in used:
             continue  # an unused row of the table: most of them

@@ -144,8 +144,8 @@ def _cut(text: str) -> str:
 
 
 def _serial(v: dt.date) -> str:
-    moment = v if isinstance(v, dt.datetime) else dt.datetime(v.year, v.month, v.day)
-    days = (moment.replace(tzinfo=None) - _EXCEL_EPOCH).total_seconds() / 86400
+    moment = v.replace(tzinfo=None) if isinstance(v, dt.datetime) else dt.datetime(v.year, v.month, v.day)
+    days = (moment - _EXCEL_EPOCH).total_seconds() / 86400
     if moment < _LEAP_BUG:  # Excel counts a 29 February 1900 that never was: earlier days are one less
         days -= 1
     return repr(int(days)) if days == int(days) else repr(days)
