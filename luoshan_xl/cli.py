@@ -60,6 +60,14 @@ MASTER_IN = click.option("--master", "-m", required=True, metavar="总表.xlsx",
                          help="总表文件（luoshan-xl merge 生成）。")
 PERIOD_REQUIRED = click.option("--period", required=True, callback=_period, metavar="YYYY-MM",
                                help="期间，如 2019-08。")
+
+
+def output_file(help: str, required: bool = True):
+    """--output/-o: the file a command writes."""
+    return click.option("--output", "-o", required=required, metavar="文件",
+                        type=click.Path(dir_okay=False, path_type=Path), help=help)
+
+
 MIN_WEEKLY = click.option("--min-weekly", type=click.IntRange(1, 50), default=3, show_default=True, metavar="条数",
                           help="政务新媒体每周至少更新条数；月要求 = 每周条数 × 当月天数 ÷ 7，向上取整。")
 
@@ -156,8 +164,7 @@ def template(output, period, per_unit, roster):
 
 @main.command(**COMMAND)
 @HELP
-@click.option("--output", "-o", required=True, metavar="文件", type=click.Path(dir_okay=False, path_type=Path),
-              help="导出的名册文件（.xlsx）。")
+@output_file("导出的名册文件（.xlsx）。")
 @ROSTER_OPTION
 def roster(output, roster):
     """导出单位名册，供在 WPS/Excel 中修改。
@@ -330,8 +337,7 @@ def _echo_merge(report) -> None:
 @HELP
 @MASTER_IN
 @PERIOD_REQUIRED
-@click.option("--output", "-o", required=True, metavar="文件", type=click.Path(dir_okay=False, path_type=Path),
-              help="输出的通报附件工作簿（.xlsx）。")
+@output_file("输出的通报附件工作簿（.xlsx）。")
 @MIN_WEEKLY
 @ROSTER_OPTION
 def rank(master, period, output, min_weekly, roster):
@@ -371,8 +377,7 @@ def rank(master, period, output, min_weekly, roster):
 @HELP
 @MASTER_IN
 @PERIOD_REQUIRED
-@click.option("--output", "-o", metavar="文件", type=click.Path(dir_okay=False, path_type=Path),
-              help="另存一份可打印的报送情况表（.xlsx）。")
+@output_file("另存一份可打印的报送情况表（.xlsx）。", required=False)
 @click.option("--reminder", is_flag=True, help="输出可直接发微信或邮件的催报通知。")
 @click.option("--deadline", callback=_date, metavar="YYYY-MM-DD", help="催报通知中的截止日期，如 2019-09-05。")
 @ROSTER_OPTION
@@ -423,8 +428,7 @@ def status(master, period, output, reminder, deadline, roster):
 @HELP
 @MASTER_IN
 @PERIOD_REQUIRED
-@click.option("--output", "-o", required=True, metavar="文件", type=click.Path(dir_okay=False, path_type=Path),
-              help="输出的通报文稿（.docx）。")
+@output_file("输出的通报文稿（.docx）。")
 @click.option("--doc-number", default="", metavar="文号", help="发文字号，如 罗政办〔2019〕67号。")
 @click.option("--date", "date_", callback=_date, metavar="YYYY-MM-DD", help="成文日期，如 2019-09-09；默认今天。")
 @click.option("--office", default="罗山县人民政府办公室", show_default=True, metavar="机关", help="发文机关。")
