@@ -1,4 +1,4 @@
-"""Writing the notice's attachments as a formatted, print-ready workbook (xlsxwriter).
+"""Writing the notice's attachments as a formatted, print-ready workbook (xlsxwriter; the tables' rows through xlsxrows).
 
 Layout mirrors the seed notice: "附件N：" in row 1, the title centred in row 3,
 captions （一）/（二）, the seed's header texts.  Print follows GB/T 9704-2012:
@@ -19,6 +19,7 @@ import pandas as pd
 from luoshan_xl.cells import a1, col_letter, quote_sheet
 from luoshan_xl.notice import NoticeTables
 from luoshan_xl.ranking import FAIL
+from luoshan_xl.xlsxrows import RowsWorksheet
 from luoshan_xl.xlsxwrite import atomic_workbook, fitted_height
 
 MM = 1 / 25.4
@@ -177,13 +178,22 @@ class _Rows:
         self.ws.set_row(r, h)
         return r
 
+    def add_data(self, rows: list[tuple], formats: list, heights: list[float] | None = None) -> tuple[int, int]:
+        """A table's data rows in one block; returns its (first, last) rows, last < first if none."""
+        first = len(self.kinds)
+        heights = heights or [ROW_HEIGHTS["data"]] * len(rows)
+        self.ws.write_rows(first, rows, formats, heights)
+        self.kinds += ["data"] * len(rows)
+        self.heights += heights
+        return first, len(self.kinds) - 1
+
 
 # -- 附件1 and 附件2 ------------------------------------------------------------------
 
 
 def _write_ranked(wb, name: str, label: str, title: str, captions, headers, widths,
                   tables: dict[str, pd.DataFrame], columns: tuple[str, ...], fmt) -> SheetLayout:
-    ws = wb.add_worksheet(name)
+    ws = wb.add_worksheet(name, worksheet_class=RowsWorksheet)
     ncol = len(headers)
     for c, w in enumerate(widths):
         ws.set_column(c, c, w)
@@ -204,13 +214,9 @@ def _write_ranked(wb, name: str, label: str, title: str, captions, headers, widt
         header_row = r if header_row is None else header_row
         for c, h in enumerate(headers):
             ws.write_string(r, c, h, fmt["header"])
-        first = len(rows.kinds)
-        for row in tables[key][["unit", *columns]].itertuples(index=False):
-            r = rows.add("data")
-            ws.write_string(r, 0, row[0], fmt["text"])
-            for c, value in enumerate(row[1:], start=1):
-                _write_number(ws, r, c, value, fmt["number"])
-        last = len(rows.kinds) - 1
+        table = tables[key]
+        first, last = rows.add_data(list(zip(*(_values(table[c]) for c in ("unit", *columns)), strict=True)),
+                                    [fmt["text"]] + [fmt["number"]] * len(columns))
         data_ranges.append((first, last))
         if last >= first:
             # Units with no data: the whole row grey; a blank month (附件2) grey on its own.
@@ -223,18 +229,16 @@ def _write_ranked(wb, name: str, label: str, title: str, captions, headers, widt
     return layout
 
 
-def _write_number(ws, r: int, c: int, value, f) -> None:
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        ws.write_blank(r, c, None, f)
-    else:
-        ws.write_number(r, c, float(value), f)
+def _values(column: pd.Series) -> list:
+    """A column's values as Python objects, None where missing (a blank cell)."""
+    return column.to_numpy(dtype=object, na_value=None).tolist()
 
 
 # -- 附件3 -------------------------------------------------------------------------------
 
 
 def _write_accounts(wb, notice: NoticeTables, fmt) -> SheetLayout:
-    ws = wb.add_worksheet("附件3")
+    ws = wb.add_worksheet("附件3", worksheet_class=RowsWorksheet)
     ncol = len(A3_HEADERS)
     for c, w in enumerate(A3_WIDTHS):
         ws.set_column(c, c, w)
@@ -247,26 +251,15 @@ def _write_accounts(wb, notice: NoticeTables, fmt) -> SheetLayout:
     header_row = rows.add("header", 54)
     for c, h in enumerate(A3_HEADERS):
         ws.write_string(header_row, c, h, fmt["header"])
-    first = len(rows.kinds)
     a3 = notice.a3
-    for name, platform, host, d, updates, remark in zip(  # columns, not to_dict: 10,000 rows at province scale
-            a3["name"], a3["platform"], a3["host_label"], a3["last_update"], a3["updates"], a3["remark"], strict=True):
-        name = str(name)
-        r = rows.add("data", fitted_height([(name, A3_WIDTHS[0]), (host, A3_WIDTHS[2]), (remark, A3_WIDTHS[5])],
-                                           bold=bool(remark), minimum=ROW_HEIGHTS["data"]))
-        ws.write_string(r, 0, name, fmt["text"])
-        ws.write_string(r, 1, str(platform), fmt["text"])
-        ws.write_string(r, 2, host, fmt["text"])
-        if d is None or pd.isna(d):
-            ws.write_blank(r, 3, None, fmt["date"])
-        else:
-            ws.write_datetime(r, 3, dt.datetime(d.year, d.month, d.day), fmt["date"])
-        _write_number(ws, r, 4, updates, fmt["per_month"])
-        if remark:
-            ws.write_string(r, 5, remark, fmt["text"])
-        else:
-            ws.write_blank(r, 5, None, fmt["text"])
-    last = len(rows.kinds) - 1
+    names = [str(n) for n in a3["name"]]
+    hosts, remarks = _values(a3["host_label"]), [r or None for r in a3["remark"]]
+    dates = [None if d is None or pd.isna(d) else dt.datetime(d.year, d.month, d.day) for d in a3["last_update"]]
+    heights = [fitted_height([(n, A3_WIDTHS[0]), (h or "", A3_WIDTHS[2]), (r or "", A3_WIDTHS[5])], bold=bool(r),
+                             minimum=ROW_HEIGHTS["data"]) for n, h, r in zip(names, hosts, remarks, strict=True)]
+    first, last = rows.add_data(
+        list(zip(names, [str(p) for p in a3["platform"]], hosts, dates, _values(a3["updates"]), remarks, strict=True)),
+        [fmt["text"], fmt["text"], fmt["text"], fmt["date"], fmt["per_month"], fmt["text"]], heights)
     data_ranges = [(first, last)]
     if last >= first:
         ws.conditional_format(first, 0, last, ncol - 1, {
