@@ -69,7 +69,11 @@ class RowsWorksheet(Worksheet):
             # two can be told apart when written.
             cells = []
             for v in row:
-                kind = _kind(v)
+                t = type(v)
+                if t is float and -_INF < v < _INF:  # the common cases first, without a call
+                    cells.append(v)
+                    continue
+                kind = str if t is str else _kind(v)
                 if kind is str:
                     if len(v) > half:  # long enough that xlsxwriter may cut it: its own way from here on
                         rest = (row, height)
@@ -199,6 +203,9 @@ class RowsWorksheet(Worksheet):
                 else:
                     data.append(f"{cells[c]:.16g}")
         return data
+
+
+_INF = math.inf
 
 
 def _kind(v):
