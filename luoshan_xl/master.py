@@ -114,13 +114,15 @@ class MasterWorkbook:
             if sheet not in book.sheet_names:
                 raise LuoshanError(f"“{path.name}”不是 luoshan-xl 的总表：缺少“{sheet}”工作表。"
                                    "请用 --master 指定 luoshan-xl merge 生成的总表，或指定一个新文件名。")
+        book.read_sheets([MONTHLY_SHEET, ACCOUNTS_SHEET] + ([AUDIT_SHEET] if audit else []))
         first_row: dict[tuple[str, str], int] = {}
         monthly_grid = book.grid(MONTHLY_SHEET)
         # 来源SHA-256 came with 0.1's review; a master without it still reads (hashes then unknown).
         columns = MONTHLY_COLUMNS if _has_column(monthly_grid, MONTHLY_COLUMNS[-1]) else MONTHLY_COLUMNS[:-1]
         # A province's master repeats a few periods and units over 100,000 rows: each read once.
         match, period_of = _memo(roster.match), _memo(parse_period)
-        for (period, unit, _category, disclosure, portal, source, *sha), r in _rows(
+        master.monthly = _monthly_by_column(monthly_grid, columns, roster) or []
+        for (period, unit, _category, disclosure, portal, source, *sha), r in () if master.monthly else _rows(
                 monthly_grid, columns, path, problems):
             try:
                 found = match(unit)
@@ -136,8 +138,10 @@ class MasterWorkbook:
                                                     (clean_text(sha[0]) or "") if sha else ""))
             except BadValue as exc:
                 problems.append(f"“{MONTHLY_SHEET}”第 {r + 1} 行：{exc.message}")
-        for (period, name, platform, host, last, updates, reporter, source), r in _rows(
-                book.grid(ACCOUNTS_SHEET), ACCOUNT_COLUMNS, path, problems):
+        accounts_grid = book.grid(ACCOUNTS_SHEET)
+        master.accounts = _accounts_by_column(accounts_grid, roster) or []
+        for (period, name, platform, host, last, updates, reporter, source), r in () if master.accounts else _rows(
+                accounts_grid, ACCOUNT_COLUMNS, path, problems):
             try:
                 period = period_of(period)
                 if period is None:
@@ -255,15 +259,104 @@ def _has_column(grid, name: str) -> bool:
 
 def _rows(grid, columns: tuple[str, ...], path: Path, problems: list[str]):
     """Data rows of a master sheet as lists in the order of `columns`, found by header text."""
-    header = [str(v).strip() if v is not None else "" for v in (grid.get(0, c) for c in range(grid.n_cols))]
-    missing = [c for c in columns if c not in header]
-    if missing:
-        problems.append(f"“{grid.name}”工作表第 1 行缺少列：" + "、".join(missing))
+    idx = _column_index(grid, columns)
+    if isinstance(idx, str):
+        problems.append(idx)
         return
-    idx = [header.index(c) for c in columns]
     for r, values in grid.select(idx, 1):
         if any(values):  # a row of nothing but blanks (and zeros) carries no record
             yield values, r
+
+
+def _column_index(grid, columns: tuple[str, ...]) -> list[int] | str:
+    """Where `columns` are, by header text; or the problem when some are missing."""
+    header = [str(v).strip() if v is not None else "" for v in (grid.get(0, c) for c in range(grid.n_cols))]
+    missing = [c for c in columns if c not in header]
+    if missing:
+        return f"“{grid.name}”工作表第 1 行缺少列：" + "、".join(missing)
+    return [header.index(c) for c in columns]
+
+
+# -- reading a clean sheet a column at a time ---------------------------------------------------------
+# A province's master is 120,000 rows of a few distinct periods, units and counts: each distinct
+# value is parsed once and the records are built by C-level maps.  These give exactly the records
+# the row-by-row loops in `load` give, or None whenever a row needs those loops (a bad value, a
+# duplicate, a blank row): the loops then read the sheet and word the problems.
+
+
+class _RowByRow(Exception):
+    """A value the column-wise read leaves to the row-by-row one."""
+
+
+def _columns(grid, columns: tuple[str, ...]) -> list[tuple] | None:
+    idx = _column_index(grid, columns)
+    if isinstance(idx, str) or not hasattr(grid, "columns"):
+        return None
+    cols = grid.columns(idx, 1)
+    if cols is None or not cols[0] or not all(map(any, zip(*cols, strict=True))):
+        return None
+    return cols
+
+
+def _by_value(column: tuple, parse) -> list:
+    """`parse` of each value, computed once per distinct value; a value it rejects (or None, for
+    the callers that must have one) leaves the sheet to the row-by-row read."""
+    if bool in set(map(type, column)):  # True == 1: a set would give True the result of 1
+        raise _RowByRow
+    try:
+        parsed = {v: parse(v) for v in set(column)}
+    except (BadValue, TypeError) as exc:
+        raise _RowByRow from exc
+    return list(map(parsed.__getitem__, column))
+
+
+def _required(values: list) -> list:
+    if None in values:
+        raise _RowByRow
+    return values
+
+
+def _texts(column: tuple) -> list[str]:
+    """clean_text(v) or "" of each value; for text (nearly always) that is v.strip()."""
+    if set(map(type, column)) == {str}:
+        return list(map(str.strip, column))
+    return [clean_text(v) or "" for v in column]
+
+
+def _monthly_by_column(grid, columns: tuple[str, ...], roster: Roster) -> list[MonthlyRecord] | None:
+    cols = _columns(grid, columns)
+    if cols is None:
+        return None
+    period, unit, _category, disclosure, portal, source, *sha = cols
+    try:
+        periods = _required(_by_value(period, parse_period))
+        units = _required(_by_value(unit, roster.match))
+        names = [u.name for u in units]
+        if len(set(zip(names, periods, strict=True))) != len(names):
+            raise _RowByRow  # a unit's month twice: the loop says which rows
+        return list(map(MonthlyRecord, periods, names, [u.category for u in units], _by_value(disclosure, parse_count),
+                        _by_value(portal, parse_count), _texts(source),
+                        _texts(sha[0]) if sha else [""] * len(names)))
+    except _RowByRow:
+        return None
+
+
+def _accounts_by_column(grid, roster: Roster) -> list[AccountRecord] | None:
+    cols = _columns(grid, ACCOUNT_COLUMNS)
+    if cols is None:
+        return None
+    period, name, platform, host, last, updates, reporter, source = cols
+
+    def unit_or_text(value):
+        unit = roster.match(value)
+        return unit.name if unit else (clean_text(value) or "")
+
+    try:
+        return list(map(AccountRecord, _required(_by_value(period, parse_period)), _texts(name), _texts(platform),
+                        _by_value(host, unit_or_text), _by_value(last, lambda v: parse_date(v, None)),
+                        _by_value(updates, parse_count), _by_value(reporter, unit_or_text), _texts(source)))
+    except _RowByRow:
+        return None
 
 
 def remove_stale_temp_files(path: Path) -> None:

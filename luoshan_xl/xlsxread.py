@@ -67,6 +67,18 @@ class Grid:
             values = get(cells) if len(cells) >= need else tuple(self.pick(r, cols))
             yield r, values if len(cols) > 1 else (values,)
 
+    def columns(self, cols: list[int], first_row: int = 0) -> list[tuple] | None:
+        """The values of `cols` from `first_row` on, a tuple a column; None unless every row
+        has them all (calamine pads its rows to the sheet's width)."""
+        if self.start != (0, 0) or not cols:
+            return None
+        rows = self.rows[first_row:]
+        need = max(cols) + 1
+        if min(map(len, rows), default=need) < need:
+            return None
+        every = list(zip(*rows, strict=False)) if rows else [() for _ in range(need)]
+        return [every[c] for c in cols]
+
     def rows_from_a1(self) -> list[list]:
         width = self.n_cols
         return [[self.get(r, c) for c in range(width)] for r in range(self.n_rows)]
@@ -149,6 +161,34 @@ class Book:
                                    sheet=sheet) from exc
             self._grids[sheet] = Grid(sheet, rows)
         return self._grids[sheet]
+
+    def read_sheets(self, sheets: list[str]) -> None:
+        """Read `sheets` ahead of `grid`, side by side where calamine reads them: each extra sheet
+        in a thread with a workbook of its own (python-calamine lets go of the GIL while it
+        parses, and one workbook cannot serve two threads).  Errors come from `grid` as usual."""
+        import threading
+
+        todo = [s for s in sheets if s not in self._grids and not self._fast_ready(s) and s in self.sheet_names]
+        if len(todo) < 2:
+            return
+        read: dict[str, Grid] = {}
+
+        def read_one(sheet: str) -> None:
+            try:
+                wb, _ = _calamine(self.container)
+                read[sheet] = Grid(sheet, wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False))
+            except Exception:  # noqa: BLE001 - read again by grid(), which words the error
+                pass
+
+        threads = [threading.Thread(target=read_one, args=(s,), daemon=True) for s in todo[1:]]
+        for t in threads:
+            t.start()
+        try:
+            self.grid(todo[0])
+        finally:
+            for t in threads:
+                t.join()
+        self._grids.update({s: g for s, g in read.items() if s not in self._grids})
 
     def _fast_ready(self, sheet: str) -> bool:
         c = self.container

@@ -1,0 +1,163 @@
+"""Reading the master a column at a time gives what reading it row by row gives.
+
+`MasterWorkbook.load` reads a clean sheet column-wise (each distinct value parsed once) and
+leaves any sheet with a bad value, a duplicate or a blank row to the row-by-row loop, which
+words the problems.  These tests load the same masters both ways and compare the records, or
+the error, exactly — on random sheets drawn from the values a re-saved master can hold.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from luoshan_xl import master as master_module
+from luoshan_xl.errors import LuoshanError
+from luoshan_xl.master import ACCOUNT_COLUMNS, MONTHLY_COLUMNS, MasterWorkbook
+from luoshan_xl.roster import Roster
+from luoshan_xl.submission import AccountRecord, MonthlyRecord
+from luoshan_xl.xlsxread import Grid
+
+PERIODS = ["2019-08", "2019-07", "2019年8月", "2019.8", dt.datetime(2019, 8, 1), 43678.0, "", None, "八月", True]
+UNITS = ["朱堂乡", "尤店乡", "市场监管局", " 应急局 ", "法院", "人民法院", "不存在的局", "", None, 1.0]
+COUNTS = [0, 0.0, 12, 12.0, "12", "12条", " 7 ", "１２", None, "", -1, 3.5, "很多", True, 1, 1.0, False]
+TEXTS = ["a.xlsx", " b.xlsx ", "", None, 12.0, "=1+1", "\u3000c\u3000"]
+DATES = [dt.datetime(2019, 8, 26), "2019-08-26", 43703.0, None, "", "8月26日", "昨天", True, 1]  # from 8月26日: bad
+# (a master row carries no period for a date without its year)
+PLATFORMS = ["微信公众号", "抖音", "今日头条", "", None]
+
+
+def write_master(path: Path, monthly: list[list], accounts: list[list], blank_rows: tuple[int, ...] = ()) -> Path:
+    """A master as a clerk's re-save leaves it (no hash beside it: read with every check)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "月度数据"
+    ws.append(MONTHLY_COLUMNS)
+    for i, row in enumerate(monthly):
+        ws.append([None] * len(MONTHLY_COLUMNS) if i in blank_rows else row)
+    ws = wb.create_sheet("新媒体账号")
+    ws.append(ACCOUNT_COLUMNS)
+    for row in accounts:
+        ws.append(row)
+    ws = wb.create_sheet("报送记录")
+    ws.append(master_module.AUDIT_COLUMNS)
+    wb.save(path)
+    return path
+
+
+def load_both_ways(path: Path, monkeypatch) -> tuple[object, object]:
+    """(column-wise result, row-by-row result): the master, or the error message."""
+    def load():
+        try:
+            m = MasterWorkbook.load(path, Roster.default(), audit=False)
+            return m.monthly, m.accounts
+        except LuoshanError as exc:
+            return str(exc)
+
+    fast = load()
+    with monkeypatch.context() as mp:
+        mp.setattr(master_module, "_monthly_by_column", lambda *a: None)
+        mp.setattr(master_module, "_accounts_by_column", lambda *a: None)
+        slow = load()
+    return fast, slow
+
+
+def test_a_clean_master_is_read_column_wise_and_the_same(tmp_path, monkeypatch):
+    monthly = [["2019-08", "朱堂乡", "乡镇街道", 12, 3, "a.xlsx", "ab" * 32],
+               ["2019-07", "朱堂乡", "乡镇街道", 0, None, " b.xlsx ", ""],
+               ["2019-08", "市场监管局", "县直单位", 7.0, "5", "c.xlsx", ""]]
+    accounts = [["2019-08", " 罗山发布 ", "微信公众号", "应急局", dt.datetime(2019, 8, 26), 9, "朱堂乡", "a.xlsx"],
+                ["2019-08", "不存在的号", "抖音", "外单位", None, None, "外单位", 12.0]]
+    path = write_master(tmp_path / "m.xlsx", monthly, accounts)
+    calls = []
+    real = master_module._monthly_by_column
+    monkeypatch.setattr(master_module, "_monthly_by_column", lambda *a: calls.append(1) or real(*a))
+    fast, slow = load_both_ways(path, monkeypatch)
+    assert calls and fast == slow
+    monthly_records, account_records = fast
+    assert monthly_records == [
+        MonthlyRecord("2019-08", "朱堂乡", "乡镇街道", 12, 3, "a.xlsx", "ab" * 32),
+        MonthlyRecord("2019-07", "朱堂乡", "乡镇街道", 0, None, "b.xlsx", ""),
+        MonthlyRecord("2019-08", "市场监督管理局", "县直单位", 7, 5, "c.xlsx", "")]
+    assert account_records == [
+        AccountRecord("2019-08", "罗山发布", "微信公众号", "应急管理局", dt.date(2019, 8, 26), 9, "朱堂乡", "a.xlsx"),
+        AccountRecord("2019-08", "不存在的号", "抖音", "外单位", None, None, "外单位", "12")]
+
+
+def test_the_column_wise_read_declines_what_needs_the_row_by_row_read(monkeypatch):
+    roster = Roster.default()
+    good = ["2019-08", "朱堂乡", "乡镇街道", 12, 3, "a.xlsx", ""]
+
+    def grid(*rows):
+        return Grid("月度数据", [list(MONTHLY_COLUMNS), *map(list, rows)])
+
+    assert master_module._monthly_by_column(grid(good), MONTHLY_COLUMNS, roster) is not None
+    for bad in ([*good[:3], True, *good[4:]],  # True == 1, but a tick box is not a count
+                [*good[:3], "很多", *good[4:]],
+                ["", *good[1:]],
+                [good[0], "不存在的局", *good[2:]]):
+        assert master_module._monthly_by_column(grid(good, bad), MONTHLY_COLUMNS, roster) is None, bad
+    one, tick = [*good[:3], 1, *good[4:]], ["2019-07", *good[1:3], True, *good[4:]]
+    assert master_module._monthly_by_column(grid(one, tick), MONTHLY_COLUMNS, roster) is None  # True == 1
+    assert master_module._monthly_by_column(grid(good, good), MONTHLY_COLUMNS, roster) is None  # a duplicate
+    assert master_module._monthly_by_column(grid(good, [None] * 7), MONTHLY_COLUMNS, roster) is None  # blank row
+    assert master_module._monthly_by_column(grid(good, good[:4]), MONTHLY_COLUMNS, roster) is None  # short row
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_masters_read_the_same_both_ways(tmp_path, monkeypatch, seed):
+    rng = random.Random(seed)
+    clean = seed % 2 == 0  # half the sheets from clean values only, so the column-wise read is used
+
+    def pick(pool, clean_pool):
+        return rng.choice(clean_pool if clean else pool)
+
+    monthly = []
+    for _ in range(rng.randint(1, 25)):
+        monthly.append([pick(PERIODS, PERIODS[:6]), pick(UNITS, UNITS[:6]), "", pick(COUNTS, COUNTS[:9]),
+                        pick(COUNTS, COUNTS[:9]), pick(TEXTS, TEXTS), pick(TEXTS, TEXTS)])
+    if clean:  # one row a (unit, period): a duplicate is a problem by design
+        seen, unique = set(), []
+        for row in monthly:
+            key = (Roster.default().match(row[1]).name, master_module.parse_period(row[0]))
+            if key not in seen:
+                seen.add(key)
+                unique.append(row)
+        monthly = unique
+    accounts = [[pick(PERIODS, PERIODS[:6]), pick(TEXTS, TEXTS), pick(PLATFORMS, PLATFORMS), pick(UNITS, UNITS),
+                 pick(DATES, DATES[:5]), pick(COUNTS, COUNTS[:9]), pick(UNITS, UNITS), pick(TEXTS, TEXTS)]
+                for _ in range(rng.randint(0, 12))]
+    blank = () if clean or rng.random() < 0.5 else (rng.randrange(len(monthly)),)
+    used = []
+    for name in ("_monthly_by_column", "_accounts_by_column"):
+        real = getattr(master_module, name)
+        monkeypatch.setattr(master_module, name, lambda *a, real=real, name=name: _noted(used, name, real(*a)))
+    fast, slow = load_both_ways(write_master(tmp_path / "m.xlsx", monthly, accounts, blank), monkeypatch)
+    assert fast == slow
+    if clean:
+        assert "_monthly_by_column" in used and ("_accounts_by_column" in used or not accounts)
+
+
+def _noted(used: list, name: str, result):
+    if result:
+        used.append(name)
+    return result
+
+
+def test_sheets_read_side_by_side_are_the_sheets_read_one_by_one(tmp_path):
+    from luoshan_xl.master import MASTER_LIMITS
+    from luoshan_xl.xlsxread import open_book
+
+    path = write_master(tmp_path / "m.xlsx", [["2019-08", "朱堂乡", "乡镇街道", 12, 3, "a.xlsx", ""]],
+                        [["2019-08", "号", "抖音", "朱堂乡", None, 3, "朱堂乡", "a.xlsx"]])
+    names = ["月度数据", "新媒体账号", "报送记录"]
+    alone = open_book(path, MASTER_LIMITS)
+    together = open_book(path, MASTER_LIMITS)
+    together.read_sheets([*names, "没有这个表"])
+    assert set(together._grids) == set(names)  # read ahead, each by calamine
+    for name in names:
+        assert together.grid(name).rows == alone.grid(name).rows
