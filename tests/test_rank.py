@@ -318,3 +318,19 @@ def test_background_imports_never_change_the_outcome():
     assert _while_importing(("no_such_module_here", "json"), lambda: 42) == 42
     with pytest.raises(LuoshanError, match="总表"):
         _while_importing(("json",), lambda: (_ for _ in ()).throw(LuoshanError("总表坏了")))
+
+
+def test_rank_runs_without_the_cyclic_collector_and_turns_it_back_on(tmp_path, monkeypatch):
+    import gc
+
+    import luoshan_xl.report as report
+
+    seen = []
+    real = report.write_report
+    monkeypatch.setattr(report, "write_report", lambda *a: seen.append(gc.isenabled()) or real(*a))
+    build_master(tmp_path / "m.xlsx", [("2019-08", "朱堂乡", 28, 5)])
+    assert gc.isenabled()
+    run("rank", "--master", tmp_path / "m.xlsx", "--period", "2019-08", "--output", tmp_path / "r.xlsx")
+    assert seen == [False] and gc.isenabled()
+    run("rank", "--master", tmp_path / "m.xlsx", "--period", "2019-09", "--output", tmp_path / "r.xlsx", expect=1)
+    assert gc.isenabled()  # on again after a refused run too
