@@ -58,8 +58,9 @@ class NoticeTables:
 
 
 def monthly_frame(master: MasterWorkbook) -> pd.DataFrame:
-    rows = [(m.period, m.unit, m.disclosure, m.portal) for m in master.monthly]
-    frame = pd.DataFrame(rows, columns=["period", "unit", "disclosure", "portal"])
+    monthly = master.monthly
+    frame = pd.DataFrame({"period": [m.period for m in monthly], "unit": [m.unit for m in monthly],
+                          "disclosure": [m.disclosure for m in monthly], "portal": [m.portal for m in monthly]})
     for col in ("disclosure", "portal"):
         frame[col] = frame[col].astype("Float64")
     return frame
@@ -101,7 +102,7 @@ def build_notice(master: MasterWorkbook, roster: Roster, period: str, min_weekly
                        key=lambda n: roster.by_name[n].order if n in roster.by_name else 10**6)
     done = set(submitted)
     missing = [u.name for u in roster.units if u.name not in done]
-    a3["host_label"] = [host_label(h, roster) for h in a3["host"]]
+    a3["host_label"] = [host_label(h, roster) for h in a3["host"].tolist()]
     return NoticeTables(period=period, year=year, month=month, a1=a1, a2=a2, a3=a3, min_weekly=min_weekly,
                         threshold=ranking.monthly_threshold(period, min_weekly),
                         days=calendar.monthrange(year, month)[1], submitted=submitted, missing=missing,

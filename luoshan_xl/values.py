@@ -196,7 +196,10 @@ def account_key(name: str, platform: str) -> str:
 
     Used by the form's duplicate check, by 连续2次不合格 across months and by the 已报备 list, so
     they always agree."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(name))) + "|" + str(platform)
+    return _SPACES.sub("", unicodedata.normalize("NFKC", str(name))) + "|" + str(platform)
+
+
+_SPACES = re.compile(r"\s+")
 
 
 def parse_platform(value: object, allowed: tuple[str, ...]) -> str | None:
