@@ -244,39 +244,22 @@ def _gc_paused(command):
 
 
 def _notice_tables(master: Path, output: Path, roster: Path | None, period: str, min_weekly: int, writer: str):
-    """The tables of the notice (rank and notice both), with pandas and the `writer` module imported
-    while the master is read."""
+    """The tables of the notice (rank and notice both).  The master is read in a thread while the
+    roster is loaded and pandas and the `writer` module are imported (a third of a second)."""
+    import importlib
+
     from luoshan_xl.master import MasterWorkbook
     from luoshan_xl.roster import Roster
 
     _not_the_master(output, master)
+    reading = MasterWorkbook.reading(master, audit=False)
     r = Roster.load(roster)
-    loaded = _while_importing(("pandas", writer), lambda: MasterWorkbook.load(master, r, audit=False))
+    for module in ("pandas", writer):
+        importlib.import_module(module)
+    loaded = reading.finish(r)
     from luoshan_xl.notice import build_notice
 
     return build_notice(loaded, r, period, min_weekly=min_weekly)
-
-
-def _while_importing(modules: tuple[str, ...], work):
-    """`work()`, with `modules` imported meanwhile in a thread: python-calamine lets go of the GIL
-    while it parses the master, and pandas alone takes a third of a second to import.  A module
-    that fails to import here fails again, with its message, where it is imported for real."""
-    import importlib
-    import threading
-
-    def load() -> None:
-        for name in modules:
-            try:
-                importlib.import_module(name)
-            except Exception:  # reported by the real import
-                return
-
-    thread = threading.Thread(target=load, daemon=True)
-    thread.start()
-    try:
-        return work()
-    finally:
-        thread.join()
 
 
 def _not_the_master(output: Path, master: Path) -> None:

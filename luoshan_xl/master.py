@@ -94,27 +94,20 @@ class MasterWorkbook:
     def load(cls, path: Path, roster: Roster, audit: bool = True) -> MasterWorkbook:
         """Read the master.  `audit=False` leaves 报送记录 unread (rank and notice do not need it;
         such a master must not be saved)."""
-        from luoshan_xl.xlsxread import open_book
+        return cls._from_book(Path(path), _read_sheets(Path(path), audit), roster, audit)
 
-        path = Path(path)
-        if not path.exists():
+    @classmethod
+    def reading(cls, path: Path, audit: bool = True) -> MasterReading:
+        """`load`, begun in a thread: the caller loads the roster and imports pandas meanwhile,
+        then calls `finish(roster)`."""
+        return MasterReading(Path(path), audit)
+
+    @classmethod
+    def _from_book(cls, path: Path, book, roster: Roster, audit: bool) -> MasterWorkbook:
+        if book is None:
             return cls(path)
-        try:
-            book = open_book(path, MASTER_LIMITS, trusted_sha256=_saved_hash(path))
-        except RejectedFile as exc:
-            backup = backup_path(path)
-            hint = f"如果总表损坏，可用备份“{backup.name}”替换后重试。" if backup.exists() else ""
-            raise LuoshanError(f"“{path.name}”无法作为总表读取（{exc.code}）：它不是 luoshan-xl merge 生成的 Excel "
-                               f"总表，或文件已损坏。请用 --master 指定正确的总表文件。{hint}") from exc
-        except PermissionError as exc:
-            raise LuoshanError(locked_message(path)) from exc
         master = cls(path, complete=audit)
         problems: list[str] = []
-        for sheet in (MONTHLY_SHEET, ACCOUNTS_SHEET, AUDIT_SHEET):
-            if sheet not in book.sheet_names:
-                raise LuoshanError(f"“{path.name}”不是 luoshan-xl 的总表：缺少“{sheet}”工作表。"
-                                   "请用 --master 指定 luoshan-xl merge 生成的总表，或指定一个新文件名。")
-        book.read_sheets([MONTHLY_SHEET, ACCOUNTS_SHEET] + ([AUDIT_SHEET] if audit else []))
         first_row: dict[tuple[str, str], int] = {}
         monthly_grid = book.grid(MONTHLY_SHEET)
         # 来源SHA-256 came with 0.1's review; a master without it still reads (hashes then unknown).
@@ -189,6 +182,57 @@ class MasterWorkbook:
         with atomic_path(self.path, backup=backup, check_open=False) as tmp:
             write_tables(tmp, tables)
         _record_hash(self.path)
+
+
+def _read_sheets(path: Path, audit: bool):
+    """The master's book with the sheets `load` needs read, or None when there is no master yet."""
+    from luoshan_xl.xlsxread import open_book
+
+    if not path.exists():
+        return None
+    try:
+        book = open_book(path, MASTER_LIMITS, trusted_sha256=_saved_hash(path))
+    except RejectedFile as exc:
+        backup = backup_path(path)
+        hint = f"如果总表损坏，可用备份“{backup.name}”替换后重试。" if backup.exists() else ""
+        raise LuoshanError(f"“{path.name}”无法作为总表读取（{exc.code}）：它不是 luoshan-xl merge 生成的 Excel "
+                           f"总表，或文件已损坏。请用 --master 指定正确的总表文件。{hint}") from exc
+    except PermissionError as exc:
+        raise LuoshanError(locked_message(path)) from exc
+    for sheet in (MONTHLY_SHEET, ACCOUNTS_SHEET, AUDIT_SHEET):
+        if sheet not in book.sheet_names:
+            raise LuoshanError(f"“{path.name}”不是 luoshan-xl 的总表：缺少“{sheet}”工作表。"
+                               "请用 --master 指定 luoshan-xl merge 生成的总表，或指定一个新文件名。")
+    sheets = [MONTHLY_SHEET, ACCOUNTS_SHEET] + ([AUDIT_SHEET] if audit else [])
+    book.read_sheets(sheets)
+    for sheet in sheets:
+        book.grid(sheet)  # a sheet that cannot be read fails here, as it would in load
+    return book
+
+
+class MasterReading:
+    """A master being read in a thread (python-calamine lets go of the GIL while it parses)."""
+
+    def __init__(self, path: Path, audit: bool) -> None:
+        import threading
+
+        self.path, self.audit = path, audit
+        self._book, self._error = None, None
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        try:
+            self._book = _read_sheets(self.path, self.audit)
+        except BaseException as exc:  # noqa: BLE001 - raised again by finish(), in the caller's thread
+            self._error = exc
+
+    def finish(self, roster: Roster) -> MasterWorkbook:
+        """Wait for the read; the master as `load` gives it, or the error `load` would raise."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return MasterWorkbook._from_book(self.path, self._book, roster, self.audit)
 
 
 def own_files(path: Path) -> set[Path]:

@@ -307,17 +307,23 @@ def test_output_may_not_be_the_backup(tmp_path):
     assert (tmp_path / "m.备份.xlsx").read_bytes() == before
 
 
-def test_background_imports_never_change_the_outcome():
-    """rank's imports while the master is read: a module that cannot be imported is left to the real
-    import (and its message); the work's result and its errors come through unchanged."""
-    import pytest
-
-    from luoshan_xl.cli import _while_importing
+def test_a_master_read_in_the_background_is_the_master_load_reads(tmp_path):
+    """rank reads the master in a thread: the same records, and the same errors, as `load`."""
     from luoshan_xl.errors import LuoshanError
 
-    assert _while_importing(("no_such_module_here", "json"), lambda: 42) == 42
-    with pytest.raises(LuoshanError, match="总表"):
-        _while_importing(("json",), lambda: (_ for _ in ()).throw(LuoshanError("总表坏了")))
+    path = build_master(tmp_path / "m.xlsx", [("2019-08", "朱堂乡", 28, 5), ("2019-07", "尤店乡", 3, None)],
+                        [("2019-08", "罗山发布", "抖音", "朱堂乡", dt.date(2019, 8, 3), 4)])
+    roster = Roster.default()
+    loaded = MasterWorkbook.load(path, roster, audit=False)
+    read = MasterWorkbook.reading(path, audit=False).finish(roster)
+    assert (read.monthly, read.accounts, read.complete) == (loaded.monthly, loaded.accounts, False)
+    assert MasterWorkbook.reading(tmp_path / "none.xlsx").finish(roster).monthly == []
+    (tmp_path / "bad.xlsx").write_bytes(b"not a workbook")
+    with pytest.raises(LuoshanError) as direct:
+        MasterWorkbook.load(tmp_path / "bad.xlsx", roster)
+    with pytest.raises(LuoshanError) as background:
+        MasterWorkbook.reading(tmp_path / "bad.xlsx").finish(roster)
+    assert str(background.value) == str(direct.value) and "无法作为总表读取" in str(direct.value)
 
 
 def test_rank_runs_without_the_cyclic_collector_and_turns_it_back_on(tmp_path, monkeypatch):
