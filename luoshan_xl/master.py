@@ -337,27 +337,22 @@ def _columns(grid, columns: tuple[str, ...]) -> list[tuple] | None:
     if isinstance(idx, str) or not hasattr(grid, "columns"):
         return None
     cols = grid.columns(idx, 1)
-    if cols is None or not cols[0] or not all(map(any, zip(*cols, strict=True))):
-        return None
-    return cols
+    # No blank-row test: a blank row has a blank period, which both readers require.
+    return None if cols is None or not cols[0] else cols
 
 
-def _by_value(column: tuple, parse) -> list:
-    """`parse` of each value, computed once per distinct value; a value it rejects (or None, for
-    the callers that must have one) leaves the sheet to the row-by-row read."""
+def _by_value(column: tuple, parse, required: bool = False) -> list:
+    """`parse` of each value, computed once per distinct value; a value it rejects (or gives None
+    for, when `required`) leaves the sheet to the row-by-row read."""
     if bool in set(map(type, column)):  # True == 1: a set would give True the result of 1
         raise _RowByRow
     try:
         parsed = {v: parse(v) for v in set(column)}
     except (BadValue, TypeError) as exc:
         raise _RowByRow from exc
-    return list(map(parsed.__getitem__, column))
-
-
-def _required(values: list) -> list:
-    if None in values:
+    if required and any(p is None for p in parsed.values()):
         raise _RowByRow
-    return values
+    return list(map(parsed.__getitem__, column))
 
 
 def _texts(column: tuple) -> list[str]:
@@ -373,8 +368,8 @@ def _monthly_by_column(grid, columns: tuple[str, ...], roster: Roster) -> list[M
         return None
     period, unit, _category, disclosure, portal, source, *sha = cols
     try:
-        periods = _required(_by_value(period, parse_period))
-        units = _required(_by_value(unit, roster.match))
+        periods = _by_value(period, parse_period, required=True)
+        units = _by_value(unit, roster.match, required=True)
         names = [u.name for u in units]
         if len(set(zip(names, periods, strict=True))) != len(names):
             raise _RowByRow  # a unit's month twice: the loop says which rows
@@ -396,7 +391,7 @@ def _accounts_by_column(grid, roster: Roster) -> list[AccountRecord] | None:
         return unit.name if unit else (clean_text(value) or "")
 
     try:
-        return list(map(AccountRecord, _required(_by_value(period, parse_period)), _texts(name), _texts(platform),
+        return list(map(AccountRecord, _by_value(period, parse_period, required=True), _texts(name), _texts(platform),
                         _by_value(host, unit_or_text), _by_value(last, lambda v: parse_date(v, None)),
                         _by_value(updates, parse_count), _by_value(reporter, unit_or_text), _texts(source)))
     except _RowByRow:

@@ -128,21 +128,50 @@ def _solid(m: re.Match) -> bytes:
     return b'<patternFill patternType="solid"><fgColor ' + m.group(1) + b"/><bgColor " + m.group(1) + b"/></patternFill>"
 
 
-def solidify_dxf_fills(path: Path) -> None:
-    """Give every conditional-format fill an explicit patternType="solid".
+def solid_dxf_fills(styles_xml: bytes) -> bytes:
+    """styles.xml with every conditional-format fill given an explicit patternType="solid".
 
     xlsxwriter writes dxf fills as <patternFill><bgColor/></patternFill>; Excel treats that
-    as solid, WPS draws nothing.  Rewrites xl/styles.xml inside the finished file.
-    """
+    as solid, WPS draws nothing."""
+    return _DXFS.sub(lambda m: _SOLID_FILL.sub(_solid, m.group(0)), styles_xml)
+
+
+def solidify_dxf_fills(path: Path) -> None:
+    """`solid_dxf_fills` on the styles of a finished file (the whole zip rewritten)."""
     with zipfile.ZipFile(path) as z:
         items = [(info, z.read(info.filename)) for info in z.infolist()]
     out = path.with_name(path.name + ".solid")
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         for info, data in items:
             if info.filename == "xl/styles.xml":
-                data = _DXFS.sub(lambda m: _SOLID_FILL.sub(_solid, m.group(0)), data)
+                data = solid_dxf_fills(data)
             z.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
     os.replace(out, path)
+
+
+@functools.cache
+def _solid_dxf_workbook():
+    """An xlsxwriter Workbook whose styles.xml gets solid dxf fills before it is zipped, through
+    the packager xlsxwriter lets a subclass choose: no second pass over the finished file."""
+    import xlsxwriter
+    from xlsxwriter.packager import Packager
+
+    class SolidDxfPackager(Packager):
+        def _write_styles_file(self) -> None:
+            super()._write_styles_file()
+            for target, name, _binary in self.filenames:
+                if name == "xl/styles.xml" and isinstance(target, str):
+                    data = Path(target).read_bytes()
+                    Path(target).write_bytes(solid_dxf_fills(data))
+                    self.workbook.dxf_fills_solid = True
+
+    class SolidDxfWorkbook(xlsxwriter.Workbook):
+        dxf_fills_solid = False
+
+        def _get_packager(self):
+            return SolidDxfPackager()
+
+    return SolidDxfWorkbook
 
 
 @contextmanager
@@ -171,8 +200,9 @@ def atomic_workbook(path: Path, backup: Path | None = None, options: dict | None
 
     with atomic_path(path, backup, check_open) as tmp:
         # xlsxwriter writes the file only in close(): an unfinished workbook is simply dropped.
-        wb = xlsxwriter.Workbook(str(tmp), {**WORKBOOK_OPTIONS, **(options or {})})
+        workbook = _solid_dxf_workbook() if solid_dxf else xlsxwriter.Workbook
+        wb = workbook(str(tmp), {**WORKBOOK_OPTIONS, **(options or {})})
         yield wb
         wb.close()
-        if solid_dxf:
+        if solid_dxf and not wb.dxf_fills_solid:  # an xlsxwriter that packs its files otherwise
             solidify_dxf_fills(tmp)

@@ -153,6 +153,32 @@ def test_conditional_formats_are_rules_with_solid_fills(report):
     assert "<patternFill>" not in dxfs
 
 
+def test_solid_fills_come_from_the_packager_and_the_fallback_alike(tmp_path, monkeypatch):
+    """The fills are made solid while xlsxwriter packs the file; an xlsxwriter that packs it
+    otherwise gets the same styles from a second pass over the finished file."""
+    import xlsxwriter
+
+    from luoshan_xl import xlsxwrite
+
+    def styles(path):
+        with zipfile.ZipFile(path) as z:
+            return z.read("xl/styles.xml")
+
+    def report(path):
+        with xlsxwrite.atomic_workbook(path, solid_dxf=True) as wb:
+            ws = wb.add_worksheet()
+            ws.write_string(0, 0, "x")
+            ws.conditional_format(0, 0, 3, 0, {"type": "blanks", "format": wb.add_format({"bg_color": "#D9D9D9"})})
+        return wb
+
+    assert report(tmp_path / "a.xlsx").dxf_fills_solid
+    monkeypatch.setattr(xlsxwrite, "_solid_dxf_workbook", lambda: type("Plain", (xlsxwriter.Workbook,),
+                                                                        {"dxf_fills_solid": False}))
+    assert not report(tmp_path / "b.xlsx").dxf_fills_solid
+    assert styles(tmp_path / "a.xlsx") == styles(tmp_path / "b.xlsx")
+    assert b'<patternFill patternType="solid"><fgColor rgb="FFD9D9D9"/>' in styles(tmp_path / "a.xlsx")
+
+
 def test_print_settings(report):
     wb = open_checked(report[0])
     for name, titles in (("附件1", "$6:$6"), ("附件2", "$6:$6"), ("附件3", "$5:$5")):

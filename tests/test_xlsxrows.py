@@ -33,7 +33,8 @@ def parts(path: Path) -> dict[str, bytes]:
 
 def both_ways(tmp_path: Path, write, monkeypatch) -> tuple[Path, Path]:
     """`write(path)` once through the fast path, once cell by cell."""
-    assert RowsWorksheet.fast, "the installed xlsxwriter is not one the fast path was checked with"
+    if not xlsxrows.FAST:  # then rank writes every cell through xlsxwriter itself: nothing to compare
+        pytest.skip(f"xlsxwriter {xlsxwriter.__version__} is not one the fast path was checked with")
     fast, plain = tmp_path / "fast.xlsx", tmp_path / "plain.xlsx"
     write(fast)
     monkeypatch.setattr(RowsWorksheet, "fast", False)
