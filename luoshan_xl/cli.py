@@ -6,13 +6,13 @@ starts without pandas or openpyxl.
 
 from __future__ import annotations
 
-import functools
 import sys
 from pathlib import Path
 
 import click
 
 from luoshan_xl import __version__, click_zh
+from luoshan_xl.gcpause import with_paused_gc
 
 click_zh.install()
 
@@ -222,27 +222,6 @@ def merge(inputs, master, period, prefer, receipts, dry_run, as_json, roster):
     sys.exit(report.exit_code)
 
 
-def _gc_paused(command):
-    """`command` run with Python's cyclic garbage collector off.  rank and notice build some
-    hundreds of thousands of objects without cycles (the master's rows, the report's cells), and
-    the collector walking them again and again took a fifth of a province-size rank; memory was
-    the same without it (226 MB against 223 MB at 10,000 units).  One-shot commands only."""
-
-    @functools.wraps(command)
-    def run(*args, **kwargs):
-        import gc
-
-        was = gc.isenabled()
-        gc.disable()
-        try:
-            return command(*args, **kwargs)
-        finally:
-            if was:
-                gc.enable()
-
-    return run
-
-
 def _notice_tables(master: Path, output: Path, roster: Path | None, period: str, min_weekly: int, writer: str):
     """The tables of the notice (rank and notice both).  The master is read in a thread while the
     roster is loaded and pandas and the `writer` module are imported (a third of a second)."""
@@ -345,7 +324,7 @@ def _echo_merge(report) -> None:
 @output_file("输出的通报附件工作簿（.xlsx）。")
 @MIN_WEEKLY
 @ROSTER_OPTION
-@_gc_paused
+@with_paused_gc  # a one-shot command building the notice's frames and cells: see gcpause
 def rank(master, period, output, min_weekly, roster):
     """计算累计数、排名和不合格标注，生成可直接打印的通报附件1-3。
 
@@ -440,7 +419,7 @@ def status(master, period, output, reminder, deadline, roster):
 @click.option("--office", default="罗山县人民政府办公室", show_default=True, metavar="机关", help="发文机关。")
 @MIN_WEEKLY
 @ROSTER_OPTION
-@_gc_paused
+@with_paused_gc
 def notice(master, period, output, doc_number, date_, office, min_weekly, roster):
     """生成通报文稿（Word .docx）：标题、主送、正文、附件列表和附件1-3表格。
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from luoshan_xl.container import Limits
 from luoshan_xl.errors import LuoshanError, RejectedFile
+from luoshan_xl.gcpause import with_paused_gc
 from luoshan_xl.roster import Roster
 from luoshan_xl.submission import MASTER_SHEETS, AccountRecord, MonthlyRecord
 from luoshan_xl.values import BadValue, clean_text, parse_count, parse_date, parse_period
@@ -91,6 +92,7 @@ class MasterWorkbook:
     # -- loading ---------------------------------------------------------------
 
     @classmethod
+    @with_paused_gc
     def load(cls, path: Path, roster: Roster, audit: bool = True) -> MasterWorkbook:
         """Read the master.  `audit=False` leaves 报送记录 unread (rank and notice do not need it;
         such a master must not be saved)."""
@@ -98,8 +100,8 @@ class MasterWorkbook:
 
     @classmethod
     def reading(cls, path: Path, audit: bool = True) -> MasterReading:
-        """`load`, begun in a thread: the caller loads the roster and imports pandas meanwhile,
-        then calls `finish(roster)`."""
+        """`load`, begun in a thread (and its sheets read side by side): the caller loads the
+        roster and imports pandas meanwhile, then calls `finish(roster)`."""
         return MasterReading(Path(path), audit)
 
     @classmethod
@@ -159,6 +161,7 @@ class MasterWorkbook:
 
     # -- saving -------------------------------------------------------------
 
+    @with_paused_gc
     def save(self, rotate_backup: bool = True) -> None:
         """Write the master; the previous one becomes the backup unless `rotate_backup` is False
         (a run that changed no figure keeps the backup a real step back)."""
@@ -184,8 +187,12 @@ class MasterWorkbook:
         _record_hash(self.path)
 
 
-def _read_sheets(path: Path, audit: bool):
-    """The master's book with the sheets `load` needs read, or None when there is no master yet."""
+def _read_sheets(path: Path, audit: bool, side_by_side: bool = False):
+    """The master's book with the sheets `load` needs read, or None when there is no master yet.
+
+    `side_by_side` reads them in threads, each with its own copy of the shared strings (some
+    50 MB a sheet at province scale): for rank and notice, which wait for the read; merge,
+    whose memory is bounded, reads one sheet after the other."""
     from luoshan_xl.xlsxread import open_book
 
     if not path.exists():
@@ -204,7 +211,8 @@ def _read_sheets(path: Path, audit: bool):
             raise LuoshanError(f"“{path.name}”不是 luoshan-xl 的总表：缺少“{sheet}”工作表。"
                                "请用 --master 指定 luoshan-xl merge 生成的总表，或指定一个新文件名。")
     sheets = [MONTHLY_SHEET, ACCOUNTS_SHEET] + ([AUDIT_SHEET] if audit else [])
-    book.read_sheets(sheets)
+    if side_by_side:
+        book.read_sheets(sheets)
     for sheet in sheets:
         book.grid(sheet)  # a sheet that cannot be read fails here, as it would in load
     return book
@@ -223,10 +231,11 @@ class MasterReading:
 
     def _read(self) -> None:
         try:
-            self._book = _read_sheets(self.path, self.audit)
+            self._book = _read_sheets(self.path, self.audit, side_by_side=True)
         except BaseException as exc:  # noqa: BLE001 - raised again by finish(), in the caller's thread
             self._error = exc
 
+    @with_paused_gc
     def finish(self, roster: Roster) -> MasterWorkbook:
         """Wait for the read; the master as `load` gives it, or the error `load` would raise."""
         self._thread.join()

@@ -161,3 +161,28 @@ def test_sheets_read_side_by_side_are_the_sheets_read_one_by_one(tmp_path):
     assert set(together._grids) == set(names)  # read ahead, each by calamine
     for name in names:
         assert together.grid(name).rows == alone.grid(name).rows
+
+
+def test_load_and_save_pause_the_cyclic_collector_and_turn_it_back_on(tmp_path, monkeypatch):
+    import gc
+
+    from luoshan_xl.gcpause import paused_gc
+
+    seen = []
+    real = master_module.MasterWorkbook._from_book.__func__
+    monkeypatch.setattr(master_module.MasterWorkbook, "_from_book",
+                        classmethod(lambda cls, *a: seen.append(gc.isenabled()) or real(cls, *a)))
+    path = write_master(tmp_path / "m.xlsx", [["2019-08", "朱堂乡", "乡镇街道", 12, 3, "a.xlsx", ""]], [])
+    m = MasterWorkbook.load(path, Roster.default())
+    assert seen == [False] and gc.isenabled()
+    m.save()
+    assert gc.isenabled()
+    with paused_gc():
+        with paused_gc():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the inner block leaves it as the outer one set it
+    assert gc.isenabled()
+    with pytest.raises(LuoshanError):
+        (tmp_path / "bad.xlsx").write_bytes(b"x")
+        MasterWorkbook.load(tmp_path / "bad.xlsx", Roster.default())
+    assert gc.isenabled()
