@@ -132,6 +132,9 @@ class RowsWorksheet(Worksheet):
             clash += [r for r in getattr(self, "row_info", {}) if b.first <= r <= b.last]
             if clash:
                 raise ValueError(f"row {clash[0]} was written both as a block row and cell by cell")
+        for before, after in zip(blocks, blocks[1:]):
+            if after.first <= before.last:
+                raise ValueError(f"row {after.first} was written in two blocks of rows")
         lo, hi = self.dim_rowmin, self.dim_rowmax
         try:
             start = lo

@@ -151,6 +151,16 @@ def test_a_cell_written_into_a_block_row_is_refused_at_close(tmp_path):
         wb.close()
 
 
+def test_two_blocks_over_one_row_are_refused_at_close(tmp_path):
+    wb = xlsxwriter.Workbook(str(tmp_path / "x.xlsx"))
+    ws = wb.add_worksheet(worksheet_class=RowsWorksheet)
+    f = wb.add_format()
+    ws.write_rows(3, [("a",), ("b",)], [f], [20, 20])
+    ws.write_rows(4, [("c",)], [f], [20])
+    with pytest.raises(ValueError, match="row 4 was written in two blocks of rows"):
+        wb.close()
+
+
 @pytest.mark.parametrize("version, fast", [("3.3.1", True), ("3.3.0", True), ("3.2.3", False), ("3.4.0", False),
                                            ("4.0.0", False), ("3.3.1.dev1", True), ("bad", False)])
 def test_only_checked_xlsxwriter_versions_take_the_fast_path(version, fast):
