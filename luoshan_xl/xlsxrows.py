@@ -51,7 +51,11 @@ class RowsWorksheet(Worksheet):
         """Rows from `first_row` on, column 0 up, one format per column, each row with its height
         in points.  A value is text, a number, a date or datetime, or None or NaN for a blank cell
         that keeps its format (borders).  Nothing else may be written in these rows.  Returns the
-        number of rows written."""
+        number of rows written.
+
+        Unlike xlsxwriter's own methods, a value it cannot write, or rows past the sheet's end,
+        raise an error (nothing of the call is kept but shared strings already met), and
+        `autofit()` does not see these rows."""
         if not formats or any(f is None for f in formats):
             raise ValueError("write_rows needs a format for every column")
         if not self.fast or self.constant_memory:
@@ -65,8 +69,6 @@ class RowsWorksheet(Worksheet):
         for row, height in zip(rows, heights, strict=True):
             if len(row) != len(formats):
                 raise ValueError(f"row {first_row + len(values)} has {len(row)} values for {len(formats)} columns")
-            # Text becomes its shared-string index (an int), every number a float, so that the
-            # two can be told apart when written.
             cells = []
             for v in row:
                 t = type(v)
@@ -75,25 +77,31 @@ class RowsWorksheet(Worksheet):
                     continue
                 kind = str if t is str else _kind(v)
                 if kind is str:
-                    if len(v) > half:  # long enough that xlsxwriter may cut it: its own way from here on
-                        rest = (row, height)
+                    if len(v) > half:  # long enough that xlsxwriter may cut it
                         break
-                    cells.append(sst(v))
+                    cells.append(v)
                 elif kind is float:
                     cells.append(float(v))
                 elif kind is None:
                     cells.append(None)
                 else:
                     cells.append(float(self._convert_date_time(v)))
-            if rest:
+            # xlsxwriter's own way, from here on, for what only it knows how to write: text it may
+            # cut, a default (None) height, a height of 0 (a hidden row).
+            if len(cells) < len(row) or height is None or _pixels(height) == 0:
+                rest = (row, height)
                 break
-            values.append(cells)
+            # Text becomes its shared-string index (an int) once the row is sure to be kept, every
+            # number is a float: the two are told apart when written.
+            values.append([sst(v) if type(v) is str else v for v in cells])
             row_heights.append(height)
         if values:
             last = first_row + len(values) - 1
             if self._check_dimensions(first_row, 0) or self._check_dimensions(last, last_col):
                 raise ValueError(f"rows {first_row}-{last} are outside the worksheet")
             self._blocks.append(_Block(first_row, values, row_heights, list(formats)))
+            for r, height in enumerate(row_heights, start=first_row):
+                self.row_sizes[r] = [_pixels(height), False]  # where drawings over these rows go
         if rest:
             # The strings met so far are in the table already, in the order xlsxwriter would meet them.
             return len(values) + self._write_rows_plainly(
@@ -132,7 +140,7 @@ class RowsWorksheet(Worksheet):
             clash += [r for r in getattr(self, "row_info", {}) if b.first <= r <= b.last]
             if clash:
                 raise ValueError(f"row {clash[0]} was written both as a block row and cell by cell")
-        for before, after in zip(blocks, blocks[1:]):
+        for before, after in zip(blocks, blocks[1:], strict=False):
             if after.first <= before.last:
                 raise ValueError(f"row {after.first} was written in two blocks of rows")
         lo, hi = self.dim_rowmin, self.dim_rowmax
@@ -174,7 +182,7 @@ class RowsWorksheet(Worksheet):
 
     def _row_attributes(self, height_pt: float) -> str:
         """The <row> attributes xlsxwriter 3.3 writes for a row given only a height."""
-        pixels = int(height_pt * 4.0 / 3.0 + 0.5)
+        pixels = _pixels(height_pt)
         attrs = ""
         custom = pixels != self.original_row_height or pixels != self.default_row_height
         if custom:
@@ -209,6 +217,11 @@ class RowsWorksheet(Worksheet):
 
 
 _INF = math.inf
+
+
+def _pixels(height_pt: float) -> int:
+    """A row height in whole pixels, rounded as xlsxwriter 3.3's set_row rounds it."""
+    return int(height_pt * 4.0 / 3.0 + 0.5)
 
 
 def _kind(v):

@@ -52,7 +52,7 @@ def assert_same_files(fast: Path, plain: Path) -> None:
         assert b"<row " in z.read("xl/worksheets/sheet1.xml")
 
 
-def sample_book(path: Path, long_text: str = "") -> None:
+def sample_book(path: Path, long_text: str = "", long_col: int = 0) -> None:
     wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False})
     text = wb.add_format({"border": 1, "text_wrap": True})
     number = wb.add_format({"border": 1, "num_format": "0"})
@@ -66,7 +66,8 @@ def sample_book(path: Path, long_text: str = "") -> None:
         ("甲", 1, dt.date(2019, 8, 1), None),
         ("乙", 2.5, dt.datetime(2019, 8, 2, 12, 30), float("nan")),
         ("甲", np.int64(3), pd.NaT, np.float64(4.25)),
-        (long_text or "丙", -0.1, None, 1e20),
+        ("丙", -0.1, None, 1e20) if not long_text else
+        tuple(long_text if c == long_col else v for c, v in enumerate(("丙", -0.1, None, 1e20))),
         ("=1+1", 0, dt.date(1900, 1, 1), 123456789.125),
     ]
     n = ws.write_rows(2, rows, [text, number, date, number], [22, 22.5, 40, 15, 64])
@@ -78,6 +79,10 @@ def sample_book(path: Path, long_text: str = "") -> None:
     chart = wb.add_chart({"type": "bar"})
     chart.add_series({"categories": "='数据'!$A$3:$A$10", "values": "='数据'!$B$3:$B$10"})
     ws.insert_chart(12, 0, chart)
+    over = wb.add_chart({"type": "column"})  # placed by the heights of the block rows it covers
+    over.add_series({"values": "='数据'!$B$3:$B$7"})
+    ws.insert_chart(3, 5, over)
+    ws.write_comment(20, 0, "批注：位置由上面各行的高度决定")
     other = wb.add_worksheet("其他", worksheet_class=RowsWorksheet)  # a sheet with no block at all
     other.write_string(0, 0, "甲", text)
     wb.close()
@@ -101,12 +106,30 @@ def test_sample_is_the_same_both_ways(tmp_path, monkeypatch):
     assert "<c:v>乙</c:v>" in chart and "<c:v>2.5</c:v>" in chart and "<c:v>中间的一行</c:v>" in chart
 
 
-def test_text_too_long_for_the_fast_path_goes_through_xlsxwriter(tmp_path, monkeypatch):
+@pytest.mark.parametrize("col", [0, 3])
+def test_text_too_long_for_the_fast_path_goes_through_xlsxwriter(tmp_path, monkeypatch, col):
     long_text = "长" * 20000 + "尾"  # over half of Excel's 32,767: xlsxwriter's own check applies
-    fast, plain = both_ways(tmp_path, lambda p: sample_book(p, long_text), monkeypatch)
-    assert_same_files(fast, plain)
+    fast, plain = both_ways(tmp_path, lambda p: sample_book(p, long_text, col), monkeypatch)
+    assert_same_files(fast, plain)  # the row's other texts counted once in the shared strings, too
     ws = open_checked(fast)["数据"]
-    assert ws.cell(6, 1).value == long_text and ws.cell(7, 1).value == "=1+1"
+    assert ws.cell(6, col + 1).value == long_text and ws.cell(7, 1).value == "=1+1"
+
+
+@pytest.mark.parametrize("height", [None, 0, 0.3])
+def test_heights_only_xlsxwriter_knows_go_through_it(tmp_path, monkeypatch, height):
+    """None (the default height) and 0 (a hidden row, as set_row makes it)."""
+    def write(path):
+        wb = xlsxwriter.Workbook(str(path))
+        ws = wb.add_worksheet(worksheet_class=RowsWorksheet)
+        f = wb.add_format({"border": 1})
+        assert ws.write_rows(0, [("a", 1), ("b", 2), ("c", 3)], [f, f], [20, height, 30]) == 3
+        wb.close()
+
+    fast, plain = both_ways(tmp_path, write, monkeypatch)
+    assert_same_files(fast, plain)
+    ws = open_checked(fast).active
+    assert [ws.cell(r, 1).value for r in (1, 2, 3)] == ["a", "b", "c"]
+    assert ws.row_dimensions[2].hidden == (height is not None)
 
 
 def test_the_report_is_the_same_both_ways(tmp_path, monkeypatch):
