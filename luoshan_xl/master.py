@@ -199,22 +199,23 @@ def _read_sheets(path: Path, audit: bool, side_by_side: bool = False):
         return None
     try:
         book = open_book(path, MASTER_LIMITS, trusted_sha256=_saved_hash(path))
+        for sheet in (MONTHLY_SHEET, ACCOUNTS_SHEET, AUDIT_SHEET):
+            if sheet not in book.sheet_names:
+                raise LuoshanError(f"“{path.name}”不是 luoshan-xl 的总表：缺少“{sheet}”工作表。"
+                                   "请用 --master 指定 luoshan-xl merge 生成的总表，或指定一个新文件名。")
+        sheets = [MONTHLY_SHEET, ACCOUNTS_SHEET] + ([AUDIT_SHEET] if audit else [])
+        if side_by_side:
+            book.read_sheets(sheets)
+        for sheet in sheets:
+            book.grid(sheet)  # a damaged sheet fails here, with the master's message below
     except RejectedFile as exc:
         backup = backup_path(path)
         hint = f"如果总表损坏，可用备份“{backup.name}”替换后重试。" if backup.exists() else ""
-        raise LuoshanError(f"“{path.name}”无法作为总表读取（{exc.code}）：它不是 luoshan-xl merge 生成的 Excel "
-                           f"总表，或文件已损坏。请用 --master 指定正确的总表文件。{hint}") from exc
+        where = f"“{exc.sheet}”工作表" if exc.sheet else "文件"
+        raise LuoshanError(f"“{path.name}”无法作为总表读取（{where}：{exc.code}）：它不是 luoshan-xl merge 生成的 "
+                           f"Excel 总表，或文件已损坏。请用 --master 指定正确的总表文件。{hint}") from exc
     except PermissionError as exc:
         raise LuoshanError(locked_message(path)) from exc
-    for sheet in (MONTHLY_SHEET, ACCOUNTS_SHEET, AUDIT_SHEET):
-        if sheet not in book.sheet_names:
-            raise LuoshanError(f"“{path.name}”不是 luoshan-xl 的总表：缺少“{sheet}”工作表。"
-                               "请用 --master 指定 luoshan-xl merge 生成的总表，或指定一个新文件名。")
-    sheets = [MONTHLY_SHEET, ACCOUNTS_SHEET] + ([AUDIT_SHEET] if audit else [])
-    if side_by_side:
-        book.read_sheets(sheets)
-    for sheet in sheets:
-        book.grid(sheet)  # a sheet that cannot be read fails here, as it would in load
     return book
 
 

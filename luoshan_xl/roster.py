@@ -134,16 +134,24 @@ class Roster:
             except UnicodeDecodeError:
                 text = path.read_text(encoding="gb18030", errors="replace")
             return cls.from_rows(list(csv.reader(text.splitlines())), [], source=path.name)
+        from luoshan_xl.errors import RejectedFile
         from luoshan_xl.xlsxread import open_book
 
-        book = open_book(path)
-        names = book.sheet_names
-        if UNITS_SHEET not in names:
-            raise LuoshanError(
-                f"单位名册“{path.name}”中没有“{UNITS_SHEET}”工作表。请用 luoshan-xl roster --output 导出的名册修改后再使用。"
-            )
-        units = book.grid(UNITS_SHEET).rows_from_a1()
-        accounts = book.grid(ACCOUNTS_SHEET).rows_from_a1() if ACCOUNTS_SHEET in names else []
+        try:
+            book = open_book(path)
+            names = book.sheet_names
+            if UNITS_SHEET not in names:
+                raise LuoshanError(f"单位名册“{path.name}”中没有“{UNITS_SHEET}”工作表。"
+                                   "请用 luoshan-xl roster --output 导出的名册修改后再使用。")
+            units = book.grid(UNITS_SHEET).rows_from_a1()
+            accounts = book.grid(ACCOUNTS_SHEET).rows_from_a1() if ACCOUNTS_SHEET in names else []
+        except RejectedFile as exc:
+            raise LuoshanError(f"单位名册“{path.name}”无法读取（{exc.code}）：它不是 Excel 工作簿，或文件已损坏。"
+                               "请用 WPS 或 Excel 打开后另存为 .xlsx，或用 luoshan-xl roster --output 重新导出名册"
+                               "后修改，也可以用 .csv 名册。") from exc
+        except PermissionError as exc:
+            raise LuoshanError(f"单位名册“{path.name}”正被 WPS 或 Excel 打开（或被其他程序占用），无法读取。"
+                               "请先关闭该文件，然后重新运行本命令。") from exc
         return cls.from_rows(units, accounts, source=path.name)
 
     @classmethod

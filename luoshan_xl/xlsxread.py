@@ -106,6 +106,10 @@ class SparseGrid(Grid):
     def n_rows(self) -> int:
         return self._n_rows
 
+    def columns(self, cols: list[int], first_row: int = 0) -> None:
+        """Not kept a column at a time: callers read it row by row."""
+        return None
+
     @property
     def n_cols(self) -> int:
         return self._n_cols

@@ -366,3 +366,21 @@ def test_rank_runs_without_the_cyclic_collector_and_turns_it_back_on(tmp_path, m
     assert seen == [False] and gc.isenabled()
     run("rank", "--master", tmp_path / "m.xlsx", "--period", "2019-09", "--output", tmp_path / "r.xlsx", expect=1)
     assert gc.isenabled()  # on again after a refused run too
+
+
+def test_a_master_with_a_damaged_sheet_is_refused_in_chinese(tmp_path):
+    path = build_master(tmp_path / "m.xlsx", [("2019-08", "朱堂乡", 28, 5)],
+                        [("2019-08", "罗山发布", "抖音", "朱堂乡", dt.date(2019, 8, 3), 4)])
+    damaged = tmp_path / "坏总表.xlsx"
+    with zipfile.ZipFile(path) as z, zipfile.ZipFile(damaged, "w") as out:
+        for info in z.infolist():
+            data = z.read(info)
+            if info.filename == "xl/worksheets/sheet2.xml":  # 新媒体账号, cut short
+                data = data[: len(data) // 2]
+            out.writestr(info, data)
+    for command in (["rank", "--output", tmp_path / "r.xlsx"], ["merge", tmp_path / "空", "--dry-run"]):
+        (tmp_path / "空").mkdir(exist_ok=True)
+        result = run(*command, "--master", damaged, "--period", "2019-08", expect=1)
+        assert result.stderr.startswith("错误：“坏总表.xlsx”无法作为总表读取（“新媒体账号”工作表：unreadable）："
+                                        "它不是 luoshan-xl merge 生成的 Excel 总表，或文件已损坏。"), result.stderr
+        assert "程序内部出错" not in result.output
