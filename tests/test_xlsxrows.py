@@ -164,23 +164,17 @@ def test_values_it_cannot_write_are_refused(tmp_path, value):
     wb.close()
 
 
-def test_a_cell_written_into_a_block_row_is_refused_at_close(tmp_path):
+@pytest.mark.parametrize("second, message", [
+    (lambda ws, f: ws.write_string(4, 1, "clash"), "row 4 was written both as a block row and cell by cell"),
+    (lambda ws, f: ws.write_rows(4, [("c",)], [f], [20]), "row 4 was written in two blocks of rows"),
+])
+def test_a_block_row_written_again_is_refused_at_close(tmp_path, second, message):
     wb = xlsxwriter.Workbook(str(tmp_path / "x.xlsx"))
     ws = wb.add_worksheet(worksheet_class=RowsWorksheet)
     f = wb.add_format()
     ws.write_rows(3, [("a",), ("b",)], [f], [20, 20])
-    ws.write_string(4, 1, "clash")
-    with pytest.raises(ValueError, match="row 4 was written both as a block row and cell by cell"):
-        wb.close()
-
-
-def test_two_blocks_over_one_row_are_refused_at_close(tmp_path):
-    wb = xlsxwriter.Workbook(str(tmp_path / "x.xlsx"))
-    ws = wb.add_worksheet(worksheet_class=RowsWorksheet)
-    f = wb.add_format()
-    ws.write_rows(3, [("a",), ("b",)], [f], [20, 20])
-    ws.write_rows(4, [("c",)], [f], [20])
-    with pytest.raises(ValueError, match="row 4 was written in two blocks of rows"):
+    second(ws, f)
+    with pytest.raises(ValueError, match=message):
         wb.close()
 
 
