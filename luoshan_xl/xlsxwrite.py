@@ -150,28 +150,50 @@ def solidify_dxf_fills(path: Path) -> None:
 
 
 @functools.cache
-def _solid_dxf_workbook():
-    """An xlsxwriter Workbook whose styles.xml gets solid dxf fills before it is zipped, through
-    the packager xlsxwriter lets a subclass choose: no second pass over the finished file."""
+def _workbook_class():
+    """xlsxwriter's Workbook with the packager xlsxwriter lets a subclass choose, which:
+
+    - writes every shared string as text.  xlsxwriter writes a string that starts with "<r>" and
+      ends with "</r>" unescaped, as rich-text markup (that is how write_rich_string stores
+      its runs); we never write rich text, and a unit may well type such an account name;
+    - with `solid_dxf`, gives styles.xml solid dxf fills before it is zipped (no second pass
+      over the finished file)."""
     import xlsxwriter
     from xlsxwriter.packager import Packager
+    from xlsxwriter.sharedstrings import SharedStrings
 
-    class SolidDxfPackager(Packager):
+    class TextSharedStrings(SharedStrings):
+        def _xml_rich_si_element(self, string) -> None:
+            # reached only for text shaped like "<r>…</r>" (so no edge spaces to preserve): as text
+            self._xml_si_element(string, [])
+
+    class OurPackager(Packager):
+        def _write_shared_strings_file(self) -> None:
+            if not self.workbook.str_table.count:
+                return
+            sst = TextSharedStrings()
+            sst.string_table = self.workbook.str_table
+            sst._set_xml_writer(self._filename("xl/sharedStrings.xml"))
+            sst._assemble_xml_file()
+
         def _write_styles_file(self) -> None:
             super()._write_styles_file()
+            if not self.workbook.solid_dxf:
+                return
             for target, name, _binary in self.filenames:
                 if name == "xl/styles.xml" and isinstance(target, str):
                     data = Path(target).read_bytes()
                     Path(target).write_bytes(solid_dxf_fills(data))
                     self.workbook.dxf_fills_solid = True
 
-    class SolidDxfWorkbook(xlsxwriter.Workbook):
+    class OurWorkbook(xlsxwriter.Workbook):
+        solid_dxf = False
         dxf_fills_solid = False
 
         def _get_packager(self):
-            return SolidDxfPackager()
+            return OurPackager()
 
-    return SolidDxfWorkbook
+    return OurWorkbook
 
 
 @contextmanager
@@ -196,12 +218,10 @@ def atomic_path(path: Path, backup: Path | None = None, check_open: bool = True)
 def atomic_workbook(path: Path, backup: Path | None = None, options: dict | None = None,
                     solid_dxf: bool = False, check_open: bool = True) -> Iterator:
     """An xlsxwriter Workbook that lands at `path` only when the block finishes."""
-    import xlsxwriter
-
     with atomic_path(path, backup, check_open) as tmp:
         # xlsxwriter writes the file only in close(): an unfinished workbook is simply dropped.
-        workbook = _solid_dxf_workbook() if solid_dxf else xlsxwriter.Workbook
-        wb = workbook(str(tmp), {**WORKBOOK_OPTIONS, **(options or {})})
+        wb = _workbook_class()(str(tmp), {**WORKBOOK_OPTIONS, **(options or {})})
+        wb.solid_dxf = solid_dxf
         yield wb
         wb.close()
         if solid_dxf and not wb.dxf_fills_solid:  # an xlsxwriter that packs its files otherwise

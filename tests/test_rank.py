@@ -172,8 +172,8 @@ def test_solid_fills_come_from_the_packager_and_the_fallback_alike(tmp_path, mon
         return wb
 
     assert report(tmp_path / "a.xlsx").dxf_fills_solid
-    monkeypatch.setattr(xlsxwrite, "_solid_dxf_workbook", lambda: type("Plain", (xlsxwriter.Workbook,),
-                                                                        {"dxf_fills_solid": False}))
+    monkeypatch.setattr(xlsxwrite, "_workbook_class", lambda: type("Plain", (xlsxwriter.Workbook,),
+                                                                    {"dxf_fills_solid": False}))
     assert not report(tmp_path / "b.xlsx").dxf_fills_solid
     assert styles(tmp_path / "a.xlsx") == styles(tmp_path / "b.xlsx")
     assert b'<patternFill patternType="solid"><fgColor rgb="FFD9D9D9"/>' in styles(tmp_path / "a.xlsx")
@@ -384,3 +384,15 @@ def test_a_master_with_a_damaged_sheet_is_refused_in_chinese(tmp_path):
         assert result.stderr.startswith("错误：“坏总表.xlsx”无法作为总表读取（“新媒体账号”工作表：unreadable）："
                                         "它不是 luoshan-xl merge 生成的 Excel 总表，或文件已损坏。"), result.stderr
         assert "程序内部出错" not in result.output
+
+
+def test_text_shaped_like_rich_text_markup_stays_text(tmp_path):
+    """xlsxwriter writes a string "<r>…</r>" unescaped, as rich text; an account may be named so."""
+    names = ["<r>坏</r>", "<r><t>富</t></r>", "<r>&amp;</r>"]
+    build_master(tmp_path / "m.xlsx", [("2019-08", "朱堂乡", 1, 1)],
+                 [("2019-08", n, "抖音", "朱堂乡", dt.date(2019, 8, 3), 20 + i) for i, n in enumerate(names)])
+    run("rank", "--master", tmp_path / "m.xlsx", "--period", "2019-08", "--output", tmp_path / "r.xlsx")
+    ws = open_checked(tmp_path / "r.xlsx")["附件3"]
+    assert sorted(ws.cell(r, 1).value for r in range(6, 9)) == sorted(names)
+    sst = zipfile.ZipFile(tmp_path / "r.xlsx").read("xl/sharedStrings.xml").decode()
+    assert "<si><t>&lt;r&gt;坏&lt;/r&gt;</t></si>" in sst and "<si><r>" not in sst
