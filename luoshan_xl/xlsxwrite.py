@@ -149,6 +149,36 @@ def solidify_dxf_fills(path: Path) -> None:
     os.replace(out, path)
 
 
+_NO_MARKUP = re.compile(r"[^\x00-\x1f&<>]*")  # no control character, nothing XML escapes
+_EDGE_SPACE = re.compile(r"^\s|\s$")  # what makes xlsxwriter add xml:space="preserve"
+
+
+@functools.cache
+def _text_shared_strings():
+    """xlsxwriter's shared-strings writer, every string written as text (see _workbook_class)."""
+    from xlsxwriter.sharedstrings import SharedStrings
+
+    class TextSharedStrings(SharedStrings):
+        def _write_sst_strings(self) -> None:
+            # Most strings need no escaping at all: those are written in one join, the others the
+            # way xlsxwriter writes them, in the same order (a test compares the two on awkward texts).
+            out = []
+            for string in self.string_table.string_array:
+                if _NO_MARKUP.fullmatch(string) and "_x" not in string and not _EDGE_SPACE.search(string):
+                    out.append(f"<si><t>{string}</t></si>")
+                    continue
+                self.fh.write("".join(out))
+                out.clear()
+                self._write_si(string)
+            self.fh.write("".join(out))
+
+        def _xml_rich_si_element(self, string) -> None:
+            # reached only for text shaped like "<r>…</r>" (so no edge spaces to preserve): as text
+            self._xml_si_element(string, [])
+
+    return TextSharedStrings
+
+
 @functools.cache
 def _workbook_class():
     """xlsxwriter's Workbook with the packager xlsxwriter lets a subclass choose, which:
@@ -160,18 +190,12 @@ def _workbook_class():
       over the finished file)."""
     import xlsxwriter
     from xlsxwriter.packager import Packager
-    from xlsxwriter.sharedstrings import SharedStrings
-
-    class TextSharedStrings(SharedStrings):
-        def _xml_rich_si_element(self, string) -> None:
-            # reached only for text shaped like "<r>…</r>" (so no edge spaces to preserve): as text
-            self._xml_si_element(string, [])
 
     class OurPackager(Packager):
         def _write_shared_strings_file(self) -> None:
             if not self.workbook.str_table.count:
                 return
-            sst = TextSharedStrings()
+            sst = _text_shared_strings()()
             sst.string_table = self.workbook.str_table
             sst._set_xml_writer(self._filename("xl/sharedStrings.xml"))
             sst._assemble_xml_file()

@@ -396,3 +396,36 @@ def test_text_shaped_like_rich_text_markup_stays_text(tmp_path):
     assert sorted(ws.cell(r, 1).value for r in range(6, 9)) == sorted(names)
     sst = zipfile.ZipFile(tmp_path / "r.xlsx").read("xl/sharedStrings.xml").decode()
     assert "<si><t>&lt;r&gt;坏&lt;/r&gt;</t></si>" in sst and "<si><r>" not in sst
+
+
+def test_shared_strings_are_written_as_xlsxwriter_writes_them(tmp_path):
+    """Our shared-strings writer skips xlsxwriter's escaping where nothing needs it; on every
+    other text (and all of them together) its output is xlsxwriter's, but for rich-text look-alikes."""
+    import io
+    import random
+
+    from xlsxwriter.sharedstrings import SharedStrings, SharedStringTable
+
+    from luoshan_xl import xlsxwrite
+
+    pieces = ["朱堂乡", "a", " ", "\u3000", "\t", "\n", "\r", "\x00", "\x07", "\x1f", "&", "<", ">", '"', "'",
+              "_x000D_", "_x", "x_", "_X0041_", "\u00a0", "😀", "=1+1", "<r>", "</r>", "", "_x005F_x0000_"]
+    rng = random.Random(7)
+    texts = list(dict.fromkeys(["", " a", "a ", "<r>x</r>", *pieces,
+                                *("".join(rng.choice(pieces) for _ in range(rng.randint(1, 6))) for _ in range(3000))]))
+
+    def written(cls):
+        table = SharedStringTable()
+        for t in texts:
+            table._get_shared_string_index(t)
+        table._sort_string_data()
+        sst = cls()
+        sst.string_table = table
+        sst.fh = io.StringIO()
+        sst._write_sst_strings()
+        return sst.fh.getvalue()
+
+    rich = [t for t in texts if t.startswith("<r>") and t.endswith("</r>")]
+    assert rich  # the one case written otherwise, on purpose (test_text_shaped_like_rich_text_markup_stays_text)
+    texts = [t for t in texts if t not in rich]
+    assert written(xlsxwrite._text_shared_strings()) == written(SharedStrings)
