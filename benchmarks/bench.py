@@ -230,13 +230,16 @@ def run_in_child(argv: list[str]) -> dict:
     return STEPS[name](work)
 
 
-def command_seconds(cmd: list[str], repeat: int) -> float:
-    times = []
+def paired_seconds(a: list[str], b: list[str], repeat: int) -> tuple[float, float]:
+    """Median seconds of two commands run alternately (a, b, a, b, ...): a busy spell on the shared
+    machine then slows both alike instead of whichever block of runs it fell on."""
+    times: tuple[list[float], list[float]] = ([], [])
     for _ in range(repeat):
-        t = time.perf_counter()
-        subprocess.run(cmd, capture_output=True, check=True)
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+        for cmd, out in ((a, times[0]), (b, times[1])):
+            t = time.perf_counter()
+            subprocess.run(cmd, capture_output=True, check=True)
+            out.append(time.perf_counter() - t)
+    return statistics.median(times[0]), statistics.median(times[1])
 
 
 # -- main ----------------------------------------------------------------------------------------------------
@@ -249,7 +252,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--naive-sample", type=int, default=0,
                     help="time the naive way on the first K forms only and scale up (default: all N)")
     ap.add_argument("--work", type=Path, default=None, help="working folder (default: a temporary one)")
-    ap.add_argument("--help-repeat", type=int, default=7)
+    ap.add_argument("--help-repeat", type=lambda v: max(1, int(v)), default=21,
+                    help="runs of --help and of import click, alternated (default 21; the medians count)")
     ap.add_argument("--repeat", type=lambda v: max(1, int(v)), default=1,
                     help="rounds of merge/floor and rank/read, side by side; the fastest of each counts "
                          "(the naive way, minutes long, runs once)")
@@ -279,8 +283,8 @@ def main(argv: list[str] | None = None) -> dict:
     naive_s = res["naive"][0]
     if args.naive_sample and args.naive_sample < args.n:
         naive_s *= args.n / args.naive_sample
-    help_s = command_seconds([sys.executable, "-m", "luoshan_xl", "--help"], args.help_repeat)
-    click_s = command_seconds([sys.executable, "-c", "import click"], args.help_repeat)
+    help_s, click_s = paired_seconds([sys.executable, "-m", "luoshan_xl", "--help"],
+                                     [sys.executable, "-c", "import click"], args.help_repeat)
 
     def row(label, key, seconds=None):
         s, mb, _ = res[key]
