@@ -135,6 +135,7 @@ MSG_ODS = ("这个文件是 OpenDocument 表格（.ods）。请在 WPS 或 Libre
            "再发送。")
 MSG_BROKEN_PARTS = "工作簿内部结构异常（工作表的内容缺失或存放位置不对），" + _ASK_RESAVE
 MSG_UNREADABLE = "无法读取这个文件，可能已被删除、移动或正被其他程序占用，请检查后重试。"
+MSG_LOCKED = "这个文件正被 WPS 或 Excel 打开（或被其他程序占用），无法读取。请先关闭该文件，然后重新运行本命令。"
 
 
 def _fmt_size(n: int) -> str:
@@ -193,6 +194,8 @@ def read_capped(path: pathlib.Path, limits: Limits = DEFAULT_LIMITS) -> bytes:
             if len(data) == want < cap:  # the request filled: longer than it said (growing, or /proc)
                 data += fh.read(cap - want)
             return data
+    except PermissionError as exc:  # on Windows: open in WPS or Excel
+        raise RejectedFile("locked", MSG_LOCKED) from exc
     except OSError as exc:
         raise RejectedFile("unreadable", MSG_UNREADABLE) from exc
 
@@ -204,7 +207,7 @@ def inspect_bytes(data: bytes, name: str, limits: Limits = DEFAULT_LIMITS) -> Co
     Raises `RejectedFile` with one of the codes ``empty``, ``too_large``,
     ``encrypted``, ``not_spreadsheet``, ``html_table``, ``corrupt_zip``,
     ``corrupt_xml``, ``zip_bomb``, ``unsafe_xml``, ``too_many_cells``,
-    ``cell_too_long`` (`inspect_file` adds ``unreadable`` for I/O errors).
+    ``cell_too_long`` (`inspect_file` adds ``unreadable`` and ``locked`` for I/O errors).
 
     A worksheet is rejected as ``too_many_cells`` when its ``<dimension>``
     exceeds ``max_rows`` / ``max_cols`` (even if the rows actually present

@@ -209,10 +209,12 @@ def _read_sheets(path: Path, audit: bool, side_by_side: bool = False):
         for sheet in sheets:
             book.grid(sheet)  # a damaged sheet fails here, with the master's message below
     except RejectedFile as exc:
+        if exc.code == "locked":
+            raise LuoshanError(locked_message(path)) from exc
         backup = backup_path(path)
         hint = f"如果总表损坏，可用备份“{backup.name}”替换后重试。" if backup.exists() else ""
-        where = f"“{exc.sheet}”工作表" if exc.sheet else "文件"
-        raise LuoshanError(f"“{path.name}”无法作为总表读取（{where}：{exc.code}）：它不是 luoshan-xl merge 生成的 "
+        where = f"（“{exc.sheet}”工作表无法读取）" if exc.sheet else ""
+        raise LuoshanError(f"“{path.name}”无法作为总表读取{where}：它不是 luoshan-xl merge 生成的 "
                            f"Excel 总表，或文件已损坏。请用 --master 指定正确的总表文件。{hint}") from exc
     except PermissionError as exc:
         raise LuoshanError(locked_message(path)) from exc

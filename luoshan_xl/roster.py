@@ -146,12 +146,12 @@ class Roster:
             units = book.grid(UNITS_SHEET).rows_from_a1()
             accounts = book.grid(ACCOUNTS_SHEET).rows_from_a1() if ACCOUNTS_SHEET in names else []
         except RejectedFile as exc:
-            raise LuoshanError(f"单位名册“{path.name}”无法读取（{exc.code}）：它不是 Excel 工作簿，或文件已损坏。"
+            if exc.code == "locked":
+                raise LuoshanError(f"单位名册“{path.name}”正被 WPS 或 Excel 打开（或被其他程序占用），无法读取。"
+                                   "请先关闭该文件，然后重新运行本命令。") from exc
+            raise LuoshanError(f"单位名册“{path.name}”无法读取：它不是 Excel 工作簿，或文件已损坏。"
                                "请用 WPS 或 Excel 打开后另存为 .xlsx，或用 luoshan-xl roster --output 重新导出名册"
                                "后修改，也可以用 .csv 名册。") from exc
-        except PermissionError as exc:
-            raise LuoshanError(f"单位名册“{path.name}”正被 WPS 或 Excel 打开（或被其他程序占用），无法读取。"
-                               "请先关闭该文件，然后重新运行本命令。") from exc
         return cls.from_rows(units, accounts, source=path.name)
 
     @classmethod

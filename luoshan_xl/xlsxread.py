@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,6 +131,10 @@ class SparseGrid(Grid):
             yield r, c, self._cells[(r, c)]
 
 
+# A sheet part ends with its root's end tag (any prefix), then at most whitespace.
+_COMPLETE_SHEET = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?worksheet\s*>\s*\Z")
+
+
 @dataclass
 class Book:
     path: Path
@@ -202,11 +207,14 @@ class Book:
         from luoshan_xl import xlsxcells
 
         parts = self.container.parts
+        xml = parts[self.container.sheet_parts[sheet]]
+        if not _COMPLETE_SHEET.search(xml[-64:]):  # cut short: the cells after the cut would be lost
+            raise RejectedFile("unreadable", f"工作表“{sheet}”不完整，文件已损坏。请让报送单位用 WPS 或 Excel 打开后"
+                               "重新保存，再发送。", sheet=sheet)
         if self._shared is None:
             self._shared = xlsxcells.SharedStrings(parts.get("xl/sharedStrings.xml"))
             self._dates = xlsxcells.date_styles(parts.get("xl/styles.xml"))
-        cells, uncached = xlsxcells.read_sheet(parts[self.container.sheet_parts[sheet]], self._shared, self._dates,
-                                               self.container.date1904)
+        cells, uncached = xlsxcells.read_sheet(xml, self._shared, self._dates, self.container.date1904)
         self._grids[sheet] = SparseGrid(sheet, cells)
         self._fast_uncached[sheet] = uncached
 

@@ -149,7 +149,7 @@ def solidify_dxf_fills(path: Path) -> None:
     os.replace(out, path)
 
 
-_NO_MARKUP = re.compile(r"[^\x00-\x1f&<>]*")  # no control character, nothing XML escapes
+_NO_MARKUP = re.compile(r"[^\x00-\x1f&<>\ufffe\uffff]*")  # nothing xlsxwriter escapes (_xHHHH_ or &…;)
 _EDGE_SPACE = re.compile(r"^\s|\s$")  # what makes xlsxwriter add xml:space="preserve"
 
 
@@ -185,7 +185,9 @@ def _workbook_class():
 
     - writes every shared string as text.  xlsxwriter writes a string that starts with "<r>" and
       ends with "</r>" unescaped, as rich-text markup (that is how write_rich_string stores
-      its runs); we never write rich text, and a unit may well type such an account name;
+      its runs); we never write rich text, and a unit may well type such an account name.
+      So write_rich_string shows its markup as text here, and constant_memory (inline strings)
+      does not go through this writer: neither is used;
     - with `solid_dxf`, gives styles.xml solid dxf fills before it is zipped (no second pass
       over the finished file)."""
     import xlsxwriter

@@ -627,3 +627,61 @@ def test_identical_bad_files_from_two_units_are_both_rejected(hostile, tmp_path)
         assert outcomes[name]["result"] == "rejected", outcomes[name]
         assert [p["code"] for p in outcomes[name]["problems"]] == ["empty"], outcomes[name]
     assert len(list(receipts.iterdir())) == 2
+
+
+def _cut_sheets(src: Path, out: Path, keep: float) -> Path:
+    """`src` with every worksheet part cut short (the zip itself intact, CRCs right)."""
+    with zipfile.ZipFile(src) as z, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as w:
+        for info in z.infolist():
+            data = z.read(info)
+            if info.filename.startswith("xl/worksheets/sheet"):
+                data = data[: int(len(data) * keep)]
+            w.writestr(info, data)
+    return out
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.9, 0.995])
+def test_a_form_whose_sheets_are_cut_short_is_rejected_not_half_read(tmp_path, keep):
+    from conftest import make_form
+
+    form = make_form(tmp_path / "src.xlsx", accounts=[["罗山发布", "抖音", "", "2019-08-26", 20]])
+    (tmp_path / "in").mkdir()
+    _cut_sheets(form, tmp_path / "in" / "朱堂乡.xlsx", keep)
+    result = run("merge", tmp_path / "in", "--master", tmp_path / "m.xlsx", "--json", expect=1)
+    (outcome,) = json.loads(result.stdout)
+    assert outcome["result"] == "rejected"
+    assert any("不完整，文件已损坏" in p["message"] for p in outcome["problems"]), outcome
+
+
+def test_a_roster_whose_sheet_is_cut_short_is_refused(tmp_path):
+    from luoshan_xl.errors import LuoshanError
+
+    run("roster", "--output", tmp_path / "名册.xlsx")
+    _cut_sheets(tmp_path / "名册.xlsx", tmp_path / "坏名册.xlsx", 0.5)
+    with pytest.raises(LuoshanError, match="单位名册“坏名册.xlsx”无法读取：它不是 Excel 工作簿，或文件已损坏。"):
+        Roster.load(tmp_path / "坏名册.xlsx")
+    assert len(Roster.load(tmp_path / "名册.xlsx").units) == len(Roster.default().units)
+
+
+def test_a_locked_roster_or_master_says_to_close_it(tmp_path, monkeypatch):
+    """Windows refuses to open a file WPS or Excel holds: say so, not "damaged"."""
+    import builtins
+
+    from luoshan_xl.errors import LuoshanError
+    from luoshan_xl.master import MasterWorkbook
+
+    run("roster", "--output", tmp_path / "名册.xlsx")
+    MasterWorkbook(tmp_path / "总表.xlsx").save()
+    (tmp_path / ".总表.xlsx.sha256").unlink()  # no trusted hash: read through the checks
+    real_open = builtins.open
+
+    def locked_open(file, *args, **kwargs):
+        if str(file).endswith(("名册.xlsx", "总表.xlsx")) and "r" in (args[0] if args else kwargs.get("mode", "r")):
+            raise PermissionError(13, "locked", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", locked_open)
+    with pytest.raises(LuoshanError, match="单位名册“名册.xlsx”正被 WPS 或 Excel 打开"):
+        Roster.load(tmp_path / "名册.xlsx")
+    with pytest.raises(LuoshanError, match="文件“总表.xlsx”正被 WPS 或 Excel 打开"):
+        MasterWorkbook.load(tmp_path / "总表.xlsx", Roster.default())

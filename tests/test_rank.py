@@ -381,7 +381,7 @@ def test_a_master_with_a_damaged_sheet_is_refused_in_chinese(tmp_path):
     for command in (["rank", "--output", tmp_path / "r.xlsx"], ["merge", tmp_path / "空", "--dry-run"]):
         (tmp_path / "空").mkdir(exist_ok=True)
         result = run(*command, "--master", damaged, "--period", "2019-08", expect=1)
-        assert result.stderr.startswith("错误：“坏总表.xlsx”无法作为总表读取（“新媒体账号”工作表：unreadable）："
+        assert result.stderr.startswith("错误：“坏总表.xlsx”无法作为总表读取（“新媒体账号”工作表无法读取）："
                                         "它不是 luoshan-xl merge 生成的 Excel 总表，或文件已损坏。"), result.stderr
         assert "程序内部出错" not in result.output
 
@@ -409,7 +409,8 @@ def test_shared_strings_are_written_as_xlsxwriter_writes_them(tmp_path):
     from luoshan_xl import xlsxwrite
 
     pieces = ["朱堂乡", "a", " ", "\u3000", "\t", "\n", "\r", "\x00", "\x07", "\x1f", "&", "<", ">", '"', "'",
-              "_x000D_", "_x", "x_", "_X0041_", "\u00a0", "😀", "=1+1", "<r>", "</r>", "", "_x005F_x0000_"]
+              "_x000D_", "_x", "x_", "_X0041_", "\u00a0", "😀", "=1+1", "<r>", "</r>", "", "_x005F_x0000_",
+              "\ufffe", "\uffff", "\u2028", "\u0085", "\x1c"]
     rng = random.Random(7)
     texts = list(dict.fromkeys(["", " a", "a ", "<r>x</r>", *pieces,
                                 *("".join(rng.choice(pieces) for _ in range(rng.randint(1, 6))) for _ in range(3000))]))

@@ -430,7 +430,7 @@ def test_a_roster_that_is_no_workbook_is_refused_in_chinese(tmp_path, command):
     MasterWorkbook(master).save()
     args = [a if a != "r.xlsx" else tmp_path / a for a in command]
     result = run(*args, "--master", master, "--roster", tmp_path / "名册.xlsx", expect=1)
-    assert result.stderr == ("错误：单位名册“名册.xlsx”无法读取（not_spreadsheet）：它不是 Excel 工作簿，或文件已损坏。"
+    assert result.stderr == ("错误：单位名册“名册.xlsx”无法读取：它不是 Excel 工作簿，或文件已损坏。"
                              "请用 WPS 或 Excel 打开后另存为 .xlsx，或用 luoshan-xl roster --output 重新导出名册后修改，"
                              "也可以用 .csv 名册。\n")
     assert "程序内部出错" not in result.output
