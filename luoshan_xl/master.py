@@ -309,8 +309,13 @@ def _memo(parse):
     return parsed
 
 
+def _header(grid) -> list[str]:
+    """A sheet's first row as trimmed texts ("" for blanks)."""
+    return [str(v).strip() if v is not None else "" for v in (grid.get(0, c) for c in range(grid.n_cols))]
+
+
 def _has_column(grid, name: str) -> bool:
-    return any(str(grid.get(0, c) or "").strip() == name for c in range(grid.n_cols))
+    return name in _header(grid)
 
 
 def _rows(grid, columns: tuple[str, ...], path: Path, problems: list[str]):
@@ -326,7 +331,7 @@ def _rows(grid, columns: tuple[str, ...], path: Path, problems: list[str]):
 
 def _column_index(grid, columns: tuple[str, ...]) -> list[int] | str:
     """Where `columns` are, by header text; or the problem when some are missing."""
-    header = [str(v).strip() if v is not None else "" for v in (grid.get(0, c) for c in range(grid.n_cols))]
+    header = _header(grid)
     missing = [c for c in columns if c not in header]
     if missing:
         return f"“{grid.name}”工作表第 1 行缺少列：" + "、".join(missing)

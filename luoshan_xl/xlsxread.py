@@ -161,14 +161,7 @@ class Book:
         if sheet not in self._grids:
             if self._workbook is None:
                 self._workbook, _ = _calamine(self.container)
-            try:
-                s = self._workbook.get_sheet_by_name(sheet)
-                rows = s.to_python(skip_empty_area=False)  # padded from A1
-            except Exception as exc:  # calamine raises several types on damaged parts
-                raise RejectedFile("unreadable", f"无法读取工作表“{sheet}”（{type(exc).__name__}），"
-                                   "文件可能已损坏，请让报送单位用 WPS 或 Excel 重新保存后发送。",
-                                   sheet=sheet) from exc
-            self._grids[sheet] = Grid(sheet, rows)
+            self._grids[sheet] = _calamine_grid(self._workbook, sheet)
         return self._grids[sheet]
 
     def read_sheets(self, sheets: list[str]) -> None:
@@ -184,9 +177,8 @@ class Book:
 
         def read_one(sheet: str) -> None:
             try:
-                wb, _ = _calamine(self.container)
-                read[sheet] = Grid(sheet, wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False))
-            except Exception:  # noqa: BLE001 - read again by grid(), which words the error
+                read[sheet] = _calamine_grid(_calamine(self.container)[0], sheet)
+            except Exception:  # noqa: BLE001 - read again by grid(), which raises it in the caller's thread
                 pass
 
         threads = [threading.Thread(target=read_one, args=(s,), daemon=True) for s in todo[1:]]
@@ -251,6 +243,15 @@ def open_book(path: Path, limits: Limits = DEFAULT_LIMITS, trusted_sha256: str |
         return Book(path=Path(path), container=container, sheet_names=list(container.sheet_names))
     wb, names = _calamine(container)
     return Book(path=Path(path), container=container, sheet_names=names, _workbook=wb)
+
+
+def _calamine_grid(workbook, sheet: str) -> Grid:
+    """One sheet read by python-calamine, padded from A1."""
+    try:
+        return Grid(sheet, workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False))
+    except Exception as exc:  # calamine raises several types on damaged parts
+        raise RejectedFile("unreadable", f"无法读取工作表“{sheet}”（{type(exc).__name__}），"
+                           "文件可能已损坏，请让报送单位用 WPS 或 Excel 重新保存后发送。", sheet=sheet) from exc
 
 
 def _calamine(container: Container):
