@@ -222,9 +222,13 @@ def merge(inputs, master, period, prefer, receipts, dry_run, as_json, roster):
     sys.exit(report.exit_code)
 
 
-def _notice_tables(master: Path, output: Path, roster: Path | None, period: str, min_weekly: int, writer: str):
-    """The tables of the notice (rank and notice both).  The master is read in a thread while the
-    roster is loaded and pandas and the `writer` module are imported (a third of a second)."""
+def _notice_tables(master: Path, output: Path, roster: Path | None, period: str, min_weekly: int, writer: str,
+                   prepare_a3=None):
+    """The tables of the notice (rank and notice both), and `prepare_a3(a3)` when given.
+
+    The master is read in a thread while the roster is loaded and pandas and the `writer` module
+    are imported (a third of a second); 新媒体账号 is read beside 月度数据, five times its size,
+    and 附件3 (with `prepare_a3`, the writer's work on it) is built while 月度数据 is still read."""
     import importlib
 
     from luoshan_xl.master import MasterWorkbook
@@ -235,10 +239,13 @@ def _notice_tables(master: Path, output: Path, roster: Path | None, period: str,
     r = Roster.load(roster)
     for module in ("pandas", writer):
         importlib.import_module(module)
-    loaded = reading.finish(r)
-    from luoshan_xl.notice import build_notice
+    from luoshan_xl.notice import account_table, build_notice
 
-    return build_notice(loaded, r, period, min_weekly=min_weekly)
+    accounts = reading.accounts(r)
+    a3 = account_table(accounts, r, period, min_weekly) if accounts is not None else None
+    prepared = prepare_a3(a3) if prepare_a3 is not None and a3 is not None else None
+    loaded = reading.finish(r)
+    return build_notice(loaded, r, period, min_weekly=min_weekly, a3=a3), prepared
 
 
 def _not_the_master(output: Path, master: Path) -> None:
@@ -338,10 +345,16 @@ def rank(master, period, output, min_weekly, roster):
     """
     from luoshan_xl.render import table
 
-    notice = _notice_tables(master, output, roster, period, min_weekly, "xlsxwriter")
+    def account_rows(a3):
+        from luoshan_xl.report import account_rows
+
+        return account_rows(a3)
+
+    notice, a3_rows = _notice_tables(master, output, roster, period, min_weekly, "luoshan_xl.report",
+                                     prepare_a3=account_rows)
     from luoshan_xl.report import write_report
 
-    write_report(notice, output)
+    write_report(notice, output, a3_rows=a3_rows)
     n1 = sum(int(t["has_data"].sum()) for t in notice.a1.values())
     n2 = sum(int(t["has_data"].sum()) for t in notice.a2.values())
     fails = notice.a3[notice.a3["fail"]]
@@ -430,7 +443,7 @@ def notice(master, period, output, doc_number, date_, office, min_weekly, roster
       luoshan-xl notice --master 总表.xlsx --period 2019-08 --output 通报.docx \\
           --doc-number 罗政办〔2019〕67号 --date 2019-09-09
     """
-    tables = _notice_tables(master, output, roster, period, min_weekly, "docx")
+    tables, _ = _notice_tables(master, output, roster, period, min_weekly, "docx")
     from luoshan_xl.notice_docx import NoticeOptions, write_notice
 
     write_notice(tables, output, NoticeOptions(doc_number=doc_number, office=office, date=date_))

@@ -105,7 +105,9 @@ class MasterWorkbook:
         return MasterReading(Path(path), audit)
 
     @classmethod
-    def _from_book(cls, path: Path, book, roster: Roster, audit: bool) -> MasterWorkbook:
+    def _from_book(cls, path: Path, book, roster: Roster, audit: bool,
+                   accounts: list[AccountRecord] | None = None) -> MasterWorkbook:
+        """`accounts`: 新媒体账号 as `_accounts_by_column` already gave it (MasterReading.accounts)."""
         if book is None:
             return cls(path)
         master = cls(path, complete=audit)
@@ -134,7 +136,7 @@ class MasterWorkbook:
             except BadValue as exc:
                 problems.append(f"“{MONTHLY_SHEET}”第 {r + 1} 行：{exc.message}")
         accounts_grid = book.grid(ACCOUNTS_SHEET)
-        master.accounts = _accounts_by_column(accounts_grid, roster) or []
+        master.accounts = accounts or _accounts_by_column(accounts_grid, roster) or []
         for (period, name, platform, host, last, updates, reporter, source), r in () if master.accounts else _rows(
                 accounts_grid, ACCOUNT_COLUMNS, path, problems):
             try:
@@ -187,12 +189,13 @@ class MasterWorkbook:
         _record_hash(self.path)
 
 
-def _read_sheets(path: Path, audit: bool, side_by_side: bool = False):
+def _read_sheets(path: Path, audit: bool, side_by_side: bool = False, on_open=None):
     """The master's book with the sheets `load` needs read, or None when there is no master yet.
 
-    `side_by_side` reads them in threads, each with its own copy of the shared strings (some
-    50 MB a sheet at province scale): for rank and notice, which wait for the read; merge,
-    whose memory is bounded, reads one sheet after the other."""
+    `side_by_side` reads 新媒体账号 (and 报送记录) ahead in threads while 月度数据 is read here,
+    each with its own copy of the shared strings (some 50 MB a sheet at province scale): for rank
+    and notice, which wait for the read; merge, whose memory is bounded, reads one sheet after the
+    other.  `on_open(book)` is called once the reads have begun."""
     from luoshan_xl.xlsxread import open_book
 
     if not path.exists():
@@ -205,7 +208,9 @@ def _read_sheets(path: Path, audit: bool, side_by_side: bool = False):
                                    "请用 --master 指定 luoshan-xl merge 生成的总表，或指定一个新文件名。")
         sheets = [MONTHLY_SHEET, ACCOUNTS_SHEET] + ([AUDIT_SHEET] if audit else [])
         if side_by_side:
-            book.read_sheets(sheets)
+            book.read_ahead(sheets[1:])
+        if on_open is not None:
+            on_open(book)
         for sheet in sheets:
             book.grid(sheet)  # a damaged sheet fails here, with the master's message below
     except RejectedFile as exc:
@@ -229,14 +234,33 @@ class MasterReading:
 
         self.path, self.audit = path, audit
         self._book, self._error = None, None
+        self._opened, self._open_book = threading.Event(), None
+        self._early: tuple[Roster, list[AccountRecord]] | None = None
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
 
     def _read(self) -> None:
         try:
-            self._book = _read_sheets(self.path, self.audit, side_by_side=True)
+            self._book = _read_sheets(self.path, self.audit, side_by_side=True, on_open=self._on_open)
         except BaseException as exc:  # noqa: BLE001 - raised again by finish(), in the caller's thread
             self._error = exc
+        finally:
+            self._opened.set()
+
+    def _on_open(self, book) -> None:
+        self._open_book = book
+        self._opened.set()
+
+    @with_paused_gc
+    def accounts(self, roster: Roster) -> list[AccountRecord] | None:
+        """The accounts as `finish` will give them, read while 月度数据 (five times the size) is still
+        being read, so 附件3 can be built meanwhile.  None when they must wait for `finish`: an
+        error, or a sheet the column-wise read leaves to the row-by-row one (which words problems)."""
+        self._opened.wait()
+        grid = self._open_book.ahead_grid(ACCOUNTS_SHEET) if self._open_book is not None else None
+        accounts = _accounts_by_column(grid, roster) if grid is not None else None
+        self._early = (roster, accounts) if accounts is not None else None
+        return accounts
 
     @with_paused_gc
     def finish(self, roster: Roster) -> MasterWorkbook:
@@ -244,7 +268,8 @@ class MasterReading:
         self._thread.join()
         if self._error is not None:
             raise self._error
-        return MasterWorkbook._from_book(self.path, self._book, roster, self.audit)
+        early = self._early[1] if self._early is not None and self._early[0] is roster else None
+        return MasterWorkbook._from_book(self.path, self._book, roster, self.audit, accounts=early)
 
 
 def own_files(path: Path) -> set[Path]:

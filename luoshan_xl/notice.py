@@ -15,6 +15,7 @@ from luoshan_xl import ranking
 from luoshan_xl.errors import LuoshanError
 from luoshan_xl.master import MasterWorkbook
 from luoshan_xl.roster import COUNTY, TOWNSHIP, Roster
+from luoshan_xl.submission import AccountRecord
 
 
 @dataclass
@@ -66,9 +67,9 @@ def monthly_frame(master: MasterWorkbook) -> pd.DataFrame:
     return frame
 
 
-def accounts_frame(master: MasterWorkbook) -> pd.DataFrame:
+def accounts_frame(accounts: list[AccountRecord]) -> pd.DataFrame:
     rows = [(a.period, a.name, a.platform, a.host, a.last_update, a.updates, a.reporter, i)
-            for i, a in enumerate(master.accounts)]
+            for i, a in enumerate(accounts)]
     frame = pd.DataFrame(rows, columns=["period", "name", "platform", "host", "last_update", "updates",
                                         "reporter", "row"])
     frame["updates"] = frame["updates"].astype("Float64")
@@ -76,7 +77,19 @@ def accounts_frame(master: MasterWorkbook) -> pd.DataFrame:
     return frame
 
 
-def build_notice(master: MasterWorkbook, roster: Roster, period: str, min_weekly: int = 3) -> NoticeTables:
+def account_table(accounts: list[AccountRecord], roster: Roster, period: str, min_weekly: int = 3) -> pd.DataFrame:
+    """附件3: the period's accounts with their flags and 主办单位 labels (needs no 月度数据, so
+    rank builds it while that sheet is still being read)."""
+    registered = {(a.name, a.platform) for a in roster.registered}
+    host_order = {u.name: u.order for u in roster.units}
+    a3 = ranking.account_flags(accounts_frame(accounts), period, min_weekly, registered or None, host_order)
+    a3["host_label"] = [host_label(h, roster) for h in a3["host"].tolist()]
+    return a3
+
+
+def build_notice(master: MasterWorkbook, roster: Roster, period: str, min_weekly: int = 3,
+                 a3: pd.DataFrame | None = None) -> NoticeTables:
+    """`a3`: `account_table` of the master's accounts when the caller has built it already."""
     monthly = monthly_frame(master)
     if not ((monthly["period"] == period).any() or any(a.period == period for a in master.accounts)):
         periods = master.periods()
@@ -95,18 +108,16 @@ def build_notice(master: MasterWorkbook, roster: Roster, period: str, min_weekly
 
     a1 = {k: ranking.ranked_table(v, disclosure_ytd) for k, v in split("disclosure").items()}
     a2 = {k: ranking.ranked_table(v, portal_ytd, {"month": portal_month}) for k, v in split("portal").items()}
-    registered = {(a.name, a.platform) for a in roster.registered}
-    host_order = {u.name: u.order for u in roster.units}
-    a3 = ranking.account_flags(accounts_frame(master), period, min_weekly, registered or None, host_order)
+    if a3 is None:
+        a3 = account_table(master.accounts, roster, period, min_weekly)
     submitted = sorted({m.unit for m in master.monthly if m.period == period},
                        key=lambda n: roster.by_name[n].order if n in roster.by_name else 10**6)
     done = set(submitted)
     missing = [u.name for u in roster.units if u.name not in done]
-    a3["host_label"] = [host_label(h, roster) for h in a3["host"].tolist()]
     return NoticeTables(period=period, year=year, month=month, a1=a1, a2=a2, a3=a3, min_weekly=min_weekly,
                         threshold=ranking.monthly_threshold(period, min_weekly),
                         days=calendar.monthrange(year, month)[1], submitted=submitted, missing=missing,
-                        registered_used=bool(registered))
+                        registered_used=bool(roster.registered))
 
 
 def host_label(host: str, roster: Roster) -> str:

@@ -60,7 +60,8 @@ class SheetLayout:
     data_ranges: list[tuple[int, int]]  # (first, last) 0-based data rows of each table; last < first if empty
 
 
-def write_report(notice: NoticeTables, path: Path) -> Path:
+def write_report(notice: NoticeTables, path: Path, a3_rows: AccountRows | None = None) -> Path:
+    """`a3_rows`: `account_rows(notice.a3)` when the caller has built them already."""
     with atomic_workbook(path, solid_dxf=True) as wb:
         wb.set_properties({"title": f"{notice.period} 通报附件", "author": "luoshan-xl",
                            "created": dt.datetime.now().replace(microsecond=0)})
@@ -72,7 +73,7 @@ def write_report(notice: NoticeTables, path: Path) -> Path:
         sheets["附件2"] = _write_ranked(wb, "附件2", "附件2：", notice.a2_title, A2_CAPTIONS,
                                        [h.format(month=notice.month) for h in A2_HEADERS], A2_WIDTHS,
                                        notice.a2, ("month", "value", "rank"), fmt)
-        sheets["附件3"] = _write_accounts(wb, notice, fmt)
+        sheets["附件3"] = _write_accounts(wb, notice, fmt, a3_rows or account_rows(notice.a3))
         _write_summary(wb, notice, fmt)
         _write_charts(wb, notice, sheets)
         wb.worksheets()[0].activate()
@@ -237,7 +238,27 @@ def _values(column: pd.Series) -> list:
 # -- 附件3 -------------------------------------------------------------------------------
 
 
-def _write_accounts(wb, notice: NoticeTables, fmt) -> SheetLayout:
+@dataclass
+class AccountRows:
+    """附件3's data rows as written (名称, 平台, 主办单位, 更新日期, 更新数, 备注) and their heights."""
+
+    rows: list[tuple]
+    heights: list[float]
+
+
+def account_rows(a3: pd.DataFrame) -> AccountRows:
+    """The cells and fitted heights of 附件3's rows: no workbook needed, so rank builds them while
+    the master's 月度数据 is still being read."""
+    names = [str(n) for n in a3["name"]]
+    hosts, remarks = _values(a3["host_label"]), [r or None for r in a3["remark"]]
+    dates = [None if d is None or pd.isna(d) else dt.datetime(d.year, d.month, d.day) for d in a3["last_update"]]
+    heights = [fitted_height([(n, A3_WIDTHS[0]), (h or "", A3_WIDTHS[2]), (r or "", A3_WIDTHS[5])], bold=bool(r),
+                             minimum=ROW_HEIGHTS["data"]) for n, h, r in zip(names, hosts, remarks, strict=True)]
+    return AccountRows(list(zip(names, [str(p) for p in a3["platform"]], hosts, dates, _values(a3["updates"]),
+                                remarks, strict=True)), heights)
+
+
+def _write_accounts(wb, notice: NoticeTables, fmt, prepared: AccountRows) -> SheetLayout:
     ws = wb.add_worksheet("附件3", worksheet_class=RowsWorksheet)
     ncol = len(A3_HEADERS)
     for c, w in enumerate(A3_WIDTHS):
@@ -251,15 +272,9 @@ def _write_accounts(wb, notice: NoticeTables, fmt) -> SheetLayout:
     header_row = rows.add("header", 54)
     for c, h in enumerate(A3_HEADERS):
         ws.write_string(header_row, c, h, fmt["header"])
-    a3 = notice.a3
-    names = [str(n) for n in a3["name"]]
-    hosts, remarks = _values(a3["host_label"]), [r or None for r in a3["remark"]]
-    dates = [None if d is None or pd.isna(d) else dt.datetime(d.year, d.month, d.day) for d in a3["last_update"]]
-    heights = [fitted_height([(n, A3_WIDTHS[0]), (h or "", A3_WIDTHS[2]), (r or "", A3_WIDTHS[5])], bold=bool(r),
-                             minimum=ROW_HEIGHTS["data"]) for n, h, r in zip(names, hosts, remarks, strict=True)]
     first, last = rows.add_data(
-        list(zip(names, [str(p) for p in a3["platform"]], hosts, dates, _values(a3["updates"]), remarks, strict=True)),
-        [fmt["text"], fmt["text"], fmt["text"], fmt["date"], fmt["per_month"], fmt["text"]], heights)
+        prepared.rows, [fmt["text"], fmt["text"], fmt["text"], fmt["date"], fmt["per_month"], fmt["text"]],
+        prepared.heights)
     data_ranges = [(first, last)]
     if last >= first:
         ws.conditional_format(first, 0, last, ncol - 1, {

@@ -146,6 +146,7 @@ class Book:
     _fast_uncached: dict[str, set[tuple[int, int]]] = field(default_factory=dict)
     _shared: object = None  # xlsxcells.SharedStrings
     _dates: frozenset[int] = frozenset()
+    _ahead: dict[str, tuple] = field(default_factory=dict)  # sheet → (thread, {"grid": Grid}) of read_ahead
 
     @property
     def defined_names(self) -> dict[str, str]:
@@ -156,6 +157,8 @@ class Book:
         return self.container.hidden_sheets
 
     def grid(self, sheet: str) -> Grid:
+        if sheet not in self._grids and (ahead := self.ahead_grid(sheet)) is not None:
+            self._grids[sheet] = ahead
         if sheet not in self._grids and self._fast_ready(sheet):
             self._read_fast(sheet)
         if sheet not in self._grids:
@@ -164,32 +167,37 @@ class Book:
             self._grids[sheet] = _calamine_grid(self._workbook, sheet)
         return self._grids[sheet]
 
-    def read_sheets(self, sheets: list[str]) -> None:
-        """Read `sheets` ahead of `grid`, side by side where calamine reads them: each extra sheet
-        in a thread with a workbook of its own (python-calamine lets go of the GIL while it
-        parses, and one workbook cannot serve two threads).  Errors come from `grid` as usual."""
+    def read_ahead(self, sheets: list[str]) -> None:
+        """Start reading `sheets` in threads, each with a calamine workbook of its own (python-calamine
+        lets go of the GIL while it parses, and one workbook cannot serve two threads).  `grid` and
+        `ahead_grid` wait for them; a failed read is read again by `grid`, which raises its error."""
         import threading
 
-        todo = [s for s in sheets if s not in self._grids and not self._fast_ready(s) and s in self.sheet_names]
-        if len(todo) < 2:
-            return
-        read: dict[str, Grid] = {}
+        for sheet in sheets:
+            if sheet in self._grids or sheet in self._ahead or self._fast_ready(sheet) or sheet not in self.sheet_names:
+                continue
+            box: dict[str, Grid] = {}
 
-        def read_one(sheet: str) -> None:
-            try:
-                read[sheet] = _calamine_grid(_calamine(self.container)[0], sheet)
-            except Exception:  # noqa: BLE001 - read again by grid(), which raises it in the caller's thread
-                pass
+            def read_one(sheet: str = sheet, box: dict = box) -> None:
+                try:
+                    box["grid"] = _calamine_grid(_calamine(self.container)[0], sheet)
+                except Exception:  # noqa: BLE001 - read again by grid(), which raises it in the caller's thread
+                    pass
 
-        threads = [threading.Thread(target=read_one, args=(s,), daemon=True) for s in todo[1:]]
-        for t in threads:
-            t.start()
-        try:
-            self.grid(todo[0])
-        finally:
-            for t in threads:
-                t.join()
-        self._grids.update({s: g for s, g in read.items() if s not in self._grids})
+            thread = threading.Thread(target=read_one, daemon=True)
+            thread.start()
+            self._ahead[sheet] = (thread, box)
+
+    def ahead_grid(self, sheet: str) -> Grid | None:
+        """A sheet `read_ahead` reads, once read: None if it is not read ahead or its read failed.
+        Safe beside another thread's `grid` of another sheet (it never touches this book's workbook)."""
+        if sheet in self._grids:
+            return self._grids[sheet]
+        if sheet not in self._ahead:
+            return None
+        thread, box = self._ahead[sheet]
+        thread.join()
+        return box.get("grid")
 
     def _fast_ready(self, sheet: str) -> bool:
         c = self.container

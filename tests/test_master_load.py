@@ -157,10 +157,13 @@ def test_sheets_read_side_by_side_are_the_sheets_read_one_by_one(tmp_path):
     names = ["月度数据", "新媒体账号", "报送记录"]
     alone = open_book(path, MASTER_LIMITS)
     together = open_book(path, MASTER_LIMITS)
-    together.read_sheets([*names, "没有这个表"])
-    assert set(together._grids) == set(names)  # read ahead, each by calamine
+    together.read_ahead([*names, "没有这个表"])
+    assert set(together._ahead) == set(names)  # each read ahead by calamine, in a thread
     for name in names:
-        assert together.grid(name).rows == alone.grid(name).rows
+        ahead = together.ahead_grid(name)
+        assert ahead is not None and ahead.rows == alone.grid(name).rows
+        assert together.grid(name) is ahead
+    assert together.ahead_grid("没有这个表") is None
 
 
 def test_load_and_save_pause_the_cyclic_collector_and_turn_it_back_on(tmp_path, monkeypatch):
@@ -186,3 +189,44 @@ def test_load_and_save_pause_the_cyclic_collector_and_turn_it_back_on(tmp_path, 
         (tmp_path / "bad.xlsx").write_bytes(b"x")
         MasterWorkbook.load(tmp_path / "bad.xlsx", Roster.default())
     assert gc.isenabled()
+
+
+def test_accounts_read_early_are_the_accounts_finish_gives_and_are_not_parsed_twice(tmp_path, monkeypatch):
+    """rank builds 附件3 from `MasterReading.accounts` while 月度数据 is still read; `finish` keeps them."""
+    path = write_master(tmp_path / "m.xlsx", [["2019-08", "朱堂乡", "乡镇街道", 12, 3, "a.xlsx", ""]],
+                        [["2019-08", "罗山发布", "抖音", "朱堂乡", dt.datetime(2019, 8, 3), 4, "朱堂乡", "a.xlsx"],
+                         ["2019-08", " 号 ", "微信公众号", "县应急局", None, "7条", "应急局", "b.xlsx"]])
+    roster = Roster.default()
+    loaded = MasterWorkbook.load(path, roster, audit=False)
+    reading = MasterWorkbook.reading(path, audit=False)
+    early = reading.accounts(roster)
+    assert early == loaded.accounts and [a.name for a in early] == ["罗山发布", "号"]
+    calls = []
+    real = master_module._accounts_by_column
+    monkeypatch.setattr(master_module, "_accounts_by_column", lambda *a: calls.append(a) or real(*a))
+    read = reading.finish(roster)
+    assert read.accounts is early and calls == []
+    assert read.monthly == loaded.monthly
+    # with another roster, finish parses them again (names are matched against the roster)
+    other = MasterWorkbook.reading(path, audit=False)
+    other.accounts(roster)
+    assert len(calls) == 1
+    assert other.finish(Roster.default()).accounts == early and len(calls) == 2
+
+
+def test_accounts_that_need_the_row_by_row_read_wait_for_finish_and_its_message(tmp_path):
+    path = write_master(tmp_path / "m.xlsx", [["2019-08", "朱堂乡", "乡镇街道", 12, 3, "a.xlsx", ""]],
+                        [["2019-08", "罗山发布", "抖音", "朱堂乡", None, "很多", "朱堂乡", "a.xlsx"]])
+    roster = Roster.default()
+    reading = MasterWorkbook.reading(path, audit=False)
+    assert reading.accounts(roster) is None
+    with pytest.raises(LuoshanError) as caught:
+        reading.finish(roster)
+    assert "“新媒体账号”第 2 行：" in str(caught.value) and "很多" in str(caught.value)
+    # no master, or not a workbook: nothing early, and finish says what load says
+    assert MasterWorkbook.reading(tmp_path / "none.xlsx").accounts(roster) is None
+    (tmp_path / "bad.xlsx").write_bytes(b"not a workbook")
+    bad = MasterWorkbook.reading(tmp_path / "bad.xlsx")
+    assert bad.accounts(roster) is None
+    with pytest.raises(LuoshanError, match="无法作为总表读取"):
+        bad.finish(roster)

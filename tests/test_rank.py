@@ -359,7 +359,7 @@ def test_rank_runs_without_the_cyclic_collector_and_turns_it_back_on(tmp_path, m
 
     seen = []
     real = report.write_report
-    monkeypatch.setattr(report, "write_report", lambda *a: seen.append(gc.isenabled()) or real(*a))
+    monkeypatch.setattr(report, "write_report", lambda *a, **k: seen.append(gc.isenabled()) or real(*a, **k))
     build_master(tmp_path / "m.xlsx", [("2019-08", "朱堂乡", 28, 5)])
     assert gc.isenabled()
     run("rank", "--master", tmp_path / "m.xlsx", "--period", "2019-08", "--output", tmp_path / "r.xlsx")
@@ -430,3 +430,33 @@ def test_shared_strings_are_written_as_xlsxwriter_writes_them(tmp_path):
     assert rich  # the one case written otherwise, on purpose (test_text_shaped_like_rich_text_markup_stays_text)
     texts = [t for t in texts if t not in rich]
     assert written(xlsxwrite._text_shared_strings()) == written(SharedStrings)
+
+
+def test_rank_builds_a3_while_the_master_is_read_and_writes_what_the_plain_way_writes(tmp_path, monkeypatch):
+    """附件3 and its rows come from the accounts read early (MasterReading.accounts); the workbook is
+    the one build_notice and write_report give without that, part for part."""
+    import luoshan_xl.notice as notice_module
+    import luoshan_xl.report as report_module
+
+    path = build_master(tmp_path / "m.xlsx", [("2019-08", "朱堂乡", 28, 5), ("2019-08", "法院", 9, 2)], [
+        ("2019-08", "罗山县数字化城市管理", "微信公众号", "城市管理局", dt.date(2019, 8, 26), 20),
+        ("2019-08", "朱堂发布", "抖音", "朱堂乡", None, 2)])
+    seen = []
+    real_table, real_build = notice_module.account_table, notice_module.build_notice
+    monkeypatch.setattr(notice_module, "account_table", lambda *a, **k: seen.append("a3") or real_table(*a, **k))
+    monkeypatch.setattr(notice_module, "build_notice",
+                        lambda *a, **k: seen.append(k.get("a3") is not None) or real_build(*a, **k))
+    run("rank", "--master", path, "--period", "2019-08", "--output", tmp_path / "early.xlsx")
+    assert seen == ["a3", True]  # built early and handed on, not built again
+    monkeypatch.undo()
+    roster = Roster.default()
+    plain = notice_module.build_notice(MasterWorkbook.load(path, roster), roster, "2019-08")
+    report_module.write_report(plain, tmp_path / "plain.xlsx")
+    with zipfile.ZipFile(tmp_path / "early.xlsx") as a, zipfile.ZipFile(tmp_path / "plain.xlsx") as b:
+        assert a.namelist() == b.namelist()
+        differ = [n for n in a.namelist() if a.read(n) != b.read(n)]
+    assert differ in ([], ["docProps/core.xml"])  # its creation time, to the second
+    ws = open_checked(tmp_path / "early.xlsx")["附件3"]
+    cells = [[ws.cell(r, c).value for c in range(1, 7)] for r in range(6, 8)]
+    assert [(c[0], c[2], c[5]) for c in cells] == [("朱堂发布", "朱堂乡", "不合格"),
+                                                   ("罗山县数字化城市管理", "县城市管理局", None)]
