@@ -14,7 +14,7 @@ import datetime as dt
 import math
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
@@ -54,9 +54,11 @@ def write_tables(path: Path, tables: Sequence[Table], compresslevel: int = 6) ->
         extents = []
         for i, table in enumerate(tables, start=1):
             # no ZIP64: Excel repairs files that use it where not needed (the master's limits stay far below)
-            with z.open(f"xl/worksheets/sheet{i}.xml", "w") as out:
+            with z.open(f"xl/worksheets/sheet{i}.xml", "w") as member, _Background(member) as out:
                 extents.append(_write_sheet(out, table, strings, selected=i == 1))
-        z.writestr("xl/sharedStrings.xml", _shared_strings(strings))
+        with z.open("xl/sharedStrings.xml", "w") as member, _Background(member) as out:
+            for chunk in _shared_strings(strings):
+                out.write(chunk)
         z.writestr("xl/workbook.xml", _workbook(tables, extents))
         z.writestr("xl/styles.xml", _STYLES)
         z.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(len(tables)))
@@ -159,13 +161,54 @@ def _xml_text(text: str) -> str:
     return escape(text)
 
 
-def _shared_strings(strings: dict[str, int]) -> bytes:
+def _shared_strings(strings: dict[str, int]) -> Iterator[bytes]:
+    """The shared-strings part, in pieces of some thousand strings."""
+    yield (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="{_MAIN}" count="{len(strings)}" '
+           f'uniqueCount="{len(strings)}">').encode()
     items = []
     for text in strings:  # in index order: dicts keep insertion order
         space = ' xml:space="preserve"' if text != text.strip() else ""
         items.append(f"<si><t{space}>{_xml_text(text)}</t></si>")
-    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="{_MAIN}" count="{len(strings)}" '
-            f'uniqueCount="{len(strings)}">{"".join(items)}</sst>').encode("utf-8", "replace")
+        if len(items) >= 4 * _ROWS_PER_CHUNK:
+            yield "".join(items).encode("utf-8", "replace")
+            items = []
+    yield ("".join(items) + "</sst>").encode("utf-8", "replace")
+
+
+class _Background:
+    """A writer that hands its chunks to a thread: deflating and CRC-summing a zip member let go
+    of the GIL, so a sheet's next rows are turned into XML meanwhile (a province's master is some
+    80 MB of XML; deflating it takes about a second).  Errors are raised in the caller."""
+
+    def __init__(self, out) -> None:
+        import queue
+        import threading
+
+        self._out, self._queue, self._error = out, queue.Queue(maxsize=4), None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (chunk := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self._out.write(chunk)
+                except BaseException as exc:  # noqa: BLE001 - raised again in the writing thread
+                    self._error = exc
+
+    def write(self, chunk: bytes) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put(chunk)
+
+    def __enter__(self) -> _Background:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None and exc[0] is None:
+            raise self._error
 
 
 def _sheet_ref(name: str, last_row: int, last_col: int) -> str:

@@ -102,3 +102,48 @@ def test_what_no_workbook_can_hold_is_refused(tmp_path):
     for name in ("a[1]", "a/b", "x" * 32, ""):
         with pytest.raises(ValueError):
             write_tables(tmp_path / "t.xlsx", [Table(name, ("x",), (10,), [])])
+
+
+def test_a_long_table_comes_back_whole_through_the_background_writer(tmp_path):
+    """Rows and shared strings go to the zip in many pieces, deflated in a thread."""
+    path = tmp_path / "t.xlsx"
+    rows = [(f"单位{i:05d}", i, f"来源{i}.xlsx") for i in range(9_001)]  # > 4 row chunks, > 1 string chunk
+    write_tables(path, [Table("a", ("单位", "序号", "来源"), (10, 8, 20), rows),
+                        Table("b", ("单位",), (10,), [(r[0],) for r in rows[::-1]])])
+    wb = CalamineWorkbook.from_path(str(path))
+    a = wb.get_sheet_by_name("a").to_python()
+    assert [tuple(r) for r in a[1:]] == [(u, float(i), s) for u, i, s in rows]
+    assert [r[0] for r in wb.get_sheet_by_name("b").to_python()[1:]] == [r[0] for r in rows[::-1]]
+    with zipfile.ZipFile(path) as z:
+        assert z.testzip() is None
+        sst = z.read("xl/sharedStrings.xml").decode()
+    assert sst.count("<si>") == 3 + 2 * 9_001 and f'uniqueCount="{3 + 2 * 9_001}"' in sst  # headers once
+
+
+def test_the_background_writer_raises_a_failed_write_in_the_caller():
+    import pytest
+
+    from luoshan_xl.tablebook import _Background
+
+    class Full:
+        def __init__(self):
+            self.got = []
+
+        def write(self, chunk):
+            if len(self.got) == 2:
+                raise OSError(28, "No space left on device")
+            self.got.append(chunk)
+
+    out = Full()
+    with pytest.raises(OSError, match="No space"):
+        with _Background(out) as bg:
+            for i in range(50):
+                bg.write(b"%d" % i)
+    assert out.got == [b"0", b"1"]
+    # the caller's own error wins, and the thread is stopped either way
+    with pytest.raises(ValueError, match="mine"):
+        with _Background(Full()) as bg:
+            for _ in range(5):
+                bg.write(b"x")
+            raise ValueError("mine")
+    assert not bg._thread.is_alive()
