@@ -152,7 +152,9 @@ class MasterWorkbook:
                     clean_text(source) or ""))
             except BadValue as exc:
                 problems.append(f"“{ACCOUNTS_SHEET}”第 {r + 1} 行：{exc.message}")
-        for values, _r in _rows(book.grid(AUDIT_SHEET), AUDIT_COLUMNS, path, problems) if audit else ():
+        audit_grid = book.grid(AUDIT_SHEET) if audit else None
+        master.audit = (_audit_by_column(audit_grid) or []) if audit else []
+        for values, _r in () if master.audit or not audit else _rows(audit_grid, AUDIT_COLUMNS, path, problems):
             texts = [clean_text(v) or "" for v in values]
             master.audit.append(AuditRow(*texts[:5], LABEL_RESULTS.get(texts[5], "merged"), texts[6]))
         if problems:
@@ -379,7 +381,8 @@ def _columns(grid, columns: tuple[str, ...]) -> list[tuple] | None:
     if isinstance(idx, str) or not hasattr(grid, "columns"):
         return None
     cols = grid.columns(idx, 1)
-    # No blank-row test: a blank row has a blank period, which both readers require.
+    # No blank-row test here: a blank row has a blank period, which the monthly and account reads
+    # require (the audit read tests for it itself).
     return None if cols is None or not cols[0] else cols
 
 
@@ -438,6 +441,15 @@ def _accounts_by_column(grid, roster: Roster) -> list[AccountRecord] | None:
                         _by_value(updates, parse_count), _by_value(reporter, unit_or_text), _texts(source)))
     except _RowByRow:
         return None
+
+
+def _audit_by_column(grid) -> list[AuditRow] | None:
+    cols = _columns(grid, AUDIT_COLUMNS)
+    if cols is None or not all(map(any, zip(*cols, strict=True))):
+        return None  # a row of blanks (and zeros): the loop skips it
+    file, sha, time, unit, period, result, reason = map(_texts, cols)
+    return list(map(AuditRow, file, sha, time, unit, period, [LABEL_RESULTS.get(t, "merged") for t in result],
+                    reason))
 
 
 def remove_stale_temp_files(path: Path) -> None:

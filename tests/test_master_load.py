@@ -31,7 +31,8 @@ DATES = [dt.datetime(2019, 8, 26), "2019-08-26", 43703.0, None, "", "8月26日",
 PLATFORMS = ["微信公众号", "抖音", "今日头条", "", None]
 
 
-def write_master(path: Path, monthly: list[list], accounts: list[list], blank_rows: tuple[int, ...] = ()) -> Path:
+def write_master(path: Path, monthly: list[list], accounts: list[list], blank_rows: tuple[int, ...] = (),
+                 audit: list[list] = ()) -> Path:
     """A master as a clerk's re-save leaves it (no hash beside it: read with every check)."""
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -45,23 +46,25 @@ def write_master(path: Path, monthly: list[list], accounts: list[list], blank_ro
         ws.append(row)
     ws = wb.create_sheet("报送记录")
     ws.append(master_module.AUDIT_COLUMNS)
+    for row in audit:
+        ws.append(row)
     wb.save(path)
     return path
 
 
-def load_both_ways(path: Path, monkeypatch) -> tuple[object, object]:
+def load_both_ways(path: Path, monkeypatch, audit: bool = False) -> tuple[object, object]:
     """(column-wise result, row-by-row result): the master, or the error message."""
     def load():
         try:
-            m = MasterWorkbook.load(path, Roster.default(), audit=False)
-            return m.monthly, m.accounts
+            m = MasterWorkbook.load(path, Roster.default(), audit=audit)
+            return (m.monthly, m.accounts, m.audit) if audit else (m.monthly, m.accounts)
         except LuoshanError as exc:
             return str(exc)
 
     fast = load()
     with monkeypatch.context() as mp:
-        mp.setattr(master_module, "_monthly_by_column", lambda *a: None)
-        mp.setattr(master_module, "_accounts_by_column", lambda *a: None)
+        for name in ("_monthly_by_column", "_accounts_by_column", "_audit_by_column"):
+            mp.setattr(master_module, name, lambda *a: None)
         slow = load()
     return fast, slow
 
@@ -108,6 +111,20 @@ def test_the_column_wise_read_declines_what_needs_the_row_by_row_read(monkeypatc
     assert master_module._monthly_by_column(grid(good, good[:4]), MONTHLY_COLUMNS, roster) is None  # short row
 
 
+def test_the_column_wise_audit_read_declines_blank_rows_and_short_rows():
+    good = ["a.xlsx", "ab" * 32, "2019-09-05 09:30:00", "朱堂乡", "2019-08", "退回", "缺少单位名称"]
+
+    def grid(*rows):
+        return Grid("报送记录", [list(master_module.AUDIT_COLUMNS), *map(list, rows)])
+
+    assert master_module._audit_by_column(grid(good, [" b.xlsx ", *good[1:5], "某种结果", None])) == [
+        master_module.AuditRow("a.xlsx", "ab" * 32, "2019-09-05 09:30:00", "朱堂乡", "2019-08", "rejected", "缺少单位名称"),
+        master_module.AuditRow("b.xlsx", "ab" * 32, "2019-09-05 09:30:00", "朱堂乡", "2019-08", "merged", "")]
+    for bad in ([None] * 7, [0, "", None, 0.0, "", "", None], good[:5]):
+        assert master_module._audit_by_column(grid(good, bad)) is None, bad
+    assert master_module._audit_by_column(grid()) is None  # no rows: nothing to read either way
+
+
 @pytest.mark.parametrize("seed", range(40))
 def test_random_masters_read_the_same_both_ways(tmp_path, monkeypatch, seed):
     rng = random.Random(seed)
@@ -132,14 +149,21 @@ def test_random_masters_read_the_same_both_ways(tmp_path, monkeypatch, seed):
                  pick(DATES, DATES[:5]), pick(COUNTS, COUNTS[:9]), pick(UNITS, UNITS), pick(TEXTS, TEXTS)]
                 for _ in range(rng.randint(0, 12))]
     blank = () if clean or rng.random() < 0.5 else (rng.randrange(len(monthly)),)
+    results = [*master_module.RESULT_LABELS.values(), "merged", "", None, 0]
+    audit = [[pick(TEXTS, TEXTS), pick(TEXTS, TEXTS), "2019-09-05 09:30:00", pick(UNITS, UNITS),
+              pick(PERIODS, PERIODS), rng.choice(results), pick(TEXTS, TEXTS)] for _ in range(rng.randint(0, 12))]
+    if not clean and audit and rng.random() < 0.5:
+        audit.insert(rng.randrange(len(audit)), rng.choice([[None] * 7, [0, "", None, 0.0, None, "", None]]))
     used = []
-    for name in ("_monthly_by_column", "_accounts_by_column"):
+    for name in ("_monthly_by_column", "_accounts_by_column", "_audit_by_column"):
         real = getattr(master_module, name)
         monkeypatch.setattr(master_module, name, lambda *a, real=real, name=name: _noted(used, name, real(*a)))
-    fast, slow = load_both_ways(write_master(tmp_path / "m.xlsx", monthly, accounts, blank), monkeypatch)
+    path = write_master(tmp_path / "m.xlsx", monthly, accounts, blank, audit)
+    fast, slow = load_both_ways(path, monkeypatch, audit=True)
     assert fast == slow
     if clean:
         assert "_monthly_by_column" in used and ("_accounts_by_column" in used or not accounts)
+        assert "_audit_by_column" in used or not audit or isinstance(fast, str)
 
 
 def _noted(used: list, name: str, result):
