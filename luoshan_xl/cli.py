@@ -223,8 +223,9 @@ def merge(inputs, master, period, prefer, receipts, dry_run, as_json, roster):
 
 
 def _notice_tables(master: Path, output: Path, roster: Path | None, period: str, min_weekly: int, writer: str,
-                   prepare_a3=None):
-    """The tables of the notice (rank and notice both), and `prepare_a3(a3)` when given.
+                   prepare_a3: str | None = None):
+    """The tables of the notice (rank and notice both), and the `writer` module's function
+    `prepare_a3` of 附件3 when given (else None).
 
     The master is read in a thread while the roster is loaded and pandas and the `writer` module
     are imported (a third of a second); 新媒体账号 is read beside 月度数据, five times its size,
@@ -237,13 +238,13 @@ def _notice_tables(master: Path, output: Path, roster: Path | None, period: str,
     _not_the_master(output, master)
     reading = MasterWorkbook.reading(master, audit=False)
     r = Roster.load(roster)
-    for module in ("pandas", writer):
-        importlib.import_module(module)
+    importlib.import_module("pandas")
+    writing = importlib.import_module(writer)
     from luoshan_xl.notice import account_table, build_notice
 
     accounts = reading.accounts(r)
     a3 = account_table(accounts, r, period, min_weekly) if accounts is not None else None
-    prepared = prepare_a3(a3) if prepare_a3 is not None and a3 is not None else None
+    prepared = getattr(writing, prepare_a3)(a3) if prepare_a3 is not None and a3 is not None else None
     loaded = reading.finish(r)
     return build_notice(loaded, r, period, min_weekly=min_weekly, a3=a3), prepared
 
@@ -345,13 +346,8 @@ def rank(master, period, output, min_weekly, roster):
     """
     from luoshan_xl.render import table
 
-    def account_rows(a3):
-        from luoshan_xl.report import account_rows
-
-        return account_rows(a3)
-
     notice, a3_rows = _notice_tables(master, output, roster, period, min_weekly, "luoshan_xl.report",
-                                     prepare_a3=account_rows)
+                                     prepare_a3="account_rows")
     from luoshan_xl.report import write_report
 
     write_report(notice, output, a3_rows=a3_rows)

@@ -119,8 +119,8 @@ class MasterWorkbook:
         # A province's master repeats a few periods and units over 100,000 rows: each read once.
         match, period_of = _memo(roster.match), _memo(parse_period)
         master.monthly = _monthly_by_column(monthly_grid, columns, roster) or []
-        for (period, unit, _category, disclosure, portal, source, *sha), r in () if master.monthly else _rows(
-                monthly_grid, columns, path, problems):
+        for (period, unit, _category, disclosure, portal, source, *sha), r in _rows_left(
+                master.monthly, monthly_grid, columns, path, problems):
             try:
                 found = match(unit)
                 period = period_of(period)
@@ -136,9 +136,11 @@ class MasterWorkbook:
             except BadValue as exc:
                 problems.append(f"“{MONTHLY_SHEET}”第 {r + 1} 行：{exc.message}")
         accounts_grid = book.grid(ACCOUNTS_SHEET)
-        master.accounts = accounts or _accounts_by_column(accounts_grid, roster) or []
-        for (period, name, platform, host, last, updates, reporter, source), r in () if master.accounts else _rows(
-                accounts_grid, ACCOUNT_COLUMNS, path, problems):
+        if accounts is None:
+            accounts = _accounts_by_column(accounts_grid, roster)
+        master.accounts = accounts or []
+        for (period, name, platform, host, last, updates, reporter, source), r in _rows_left(
+                master.accounts, accounts_grid, ACCOUNT_COLUMNS, path, problems):
             try:
                 period = period_of(period)
                 if period is None:
@@ -152,11 +154,12 @@ class MasterWorkbook:
                     clean_text(source) or ""))
             except BadValue as exc:
                 problems.append(f"“{ACCOUNTS_SHEET}”第 {r + 1} 行：{exc.message}")
-        audit_grid = book.grid(AUDIT_SHEET) if audit else None
-        master.audit = (_audit_by_column(audit_grid) or []) if audit else []
-        for values, _r in () if master.audit or not audit else _rows(audit_grid, AUDIT_COLUMNS, path, problems):
-            texts = [clean_text(v) or "" for v in values]
-            master.audit.append(AuditRow(*texts[:5], LABEL_RESULTS.get(texts[5], "merged"), texts[6]))
+        if audit:
+            audit_grid = book.grid(AUDIT_SHEET)
+            master.audit = _audit_by_column(audit_grid) or []
+            for values, _r in _rows_left(master.audit, audit_grid, AUDIT_COLUMNS, path, problems):
+                texts = [clean_text(v) or "" for v in values]
+                master.audit.append(AuditRow(*texts[:5], _result(texts[5]), texts[6]))
         if problems:
             shown = problems[:20] + ([f"……另有 {len(problems) - 20} 处"] if len(problems) > 20 else [])
             raise LuoshanError(f"总表“{path.name}”中有无法识别的数据，请改正后重试（或用备份"
@@ -213,8 +216,11 @@ def _read_sheets(path: Path, audit: bool, side_by_side: bool = False, on_open=No
             book.read_ahead(sheets[1:])
         if on_open is not None:
             on_open(book)
-        for sheet in sheets:
-            book.grid(sheet)  # a damaged sheet fails here, with the master's message below
+        try:
+            for sheet in sheets:
+                book.grid(sheet)  # a damaged sheet fails here, with the master's message below
+        finally:
+            book.wait_ahead()  # a failed sheet leaves no read-ahead thread running
     except RejectedFile as exc:
         if exc.code == "locked":
             raise LuoshanError(locked_message(path)) from exc
@@ -356,6 +362,16 @@ def _rows(grid, columns: tuple[str, ...], path: Path, problems: list[str]):
             yield values, r
 
 
+def _rows_left(records: list, grid, columns: tuple[str, ...], path: Path, problems: list[str]):
+    """The rows the row-by-row loop reads: none when the column-wise read gave `records`."""
+    return () if records else _rows(grid, columns, path, problems)
+
+
+def _result(label: str) -> str:
+    """A 结果 label back to its RESULT_LABELS key; one we do not know reads as merged."""
+    return LABEL_RESULTS.get(label, "merged")
+
+
 def _column_index(grid, columns: tuple[str, ...]) -> list[int] | str:
     """Where `columns` are, by header text; or the problem when some are missing."""
     header = _header(grid)
@@ -448,8 +464,7 @@ def _audit_by_column(grid) -> list[AuditRow] | None:
     if cols is None or not all(map(any, zip(*cols, strict=True))):
         return None  # a row of blanks (and zeros): the loop skips it
     file, sha, time, unit, period, result, reason = map(_texts, cols)
-    return list(map(AuditRow, file, sha, time, unit, period, [LABEL_RESULTS.get(t, "merged") for t in result],
-                    reason))
+    return list(map(AuditRow, file, sha, time, unit, period, map(_result, result), reason))
 
 
 def remove_stale_temp_files(path: Path) -> None:

@@ -73,7 +73,7 @@ def write_report(notice: NoticeTables, path: Path, a3_rows: AccountRows | None =
         sheets["附件2"] = _write_ranked(wb, "附件2", "附件2：", notice.a2_title, A2_CAPTIONS,
                                        [h.format(month=notice.month) for h in A2_HEADERS], A2_WIDTHS,
                                        notice.a2, ("month", "value", "rank"), fmt)
-        sheets["附件3"] = _write_accounts(wb, notice, fmt, a3_rows or account_rows(notice.a3))
+        sheets["附件3"] = _write_accounts(wb, notice, fmt, a3_rows if a3_rows is not None else account_rows(notice.a3))
         _write_summary(wb, notice, fmt)
         _write_charts(wb, notice, sheets)
         wb.worksheets()[0].activate()

@@ -131,6 +131,28 @@ class SparseGrid(Grid):
             yield r, c, self._cells[(r, c)]
 
 
+class _AheadRead:
+    """One sheet read by calamine in a thread, with a workbook of its own (see Book.read_ahead)."""
+
+    def __init__(self, container: Container, sheet: str) -> None:
+        import threading
+
+        self._grid: Grid | None = None
+        self._thread = threading.Thread(target=self._read, args=(container, sheet), daemon=True)
+        self._thread.start()
+
+    def _read(self, container: Container, sheet: str) -> None:
+        try:
+            self._grid = _calamine_grid(_calamine(container)[0], sheet)
+        except Exception:  # noqa: BLE001 - read again by Book.grid, which raises it in the caller's thread
+            pass
+
+    def result(self) -> Grid | None:
+        """The grid once read; None if the read failed."""
+        self._thread.join()
+        return self._grid
+
+
 # A sheet part ends with its root's end tag (any prefix), then at most whitespace.
 _COMPLETE_SHEET = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?worksheet\s*>\s*\Z")
 
@@ -146,7 +168,7 @@ class Book:
     _fast_uncached: dict[str, set[tuple[int, int]]] = field(default_factory=dict)
     _shared: object = None  # xlsxcells.SharedStrings
     _dates: frozenset[int] = frozenset()
-    _ahead: dict[str, tuple] = field(default_factory=dict)  # sheet → (thread, {"grid": Grid}) of read_ahead
+    _ahead: dict[str, _AheadRead] = field(default_factory=dict)
 
     @property
     def defined_names(self) -> dict[str, str]:
@@ -171,33 +193,22 @@ class Book:
         """Start reading `sheets` in threads, each with a calamine workbook of its own (python-calamine
         lets go of the GIL while it parses, and one workbook cannot serve two threads).  `grid` and
         `ahead_grid` wait for them; a failed read is read again by `grid`, which raises its error."""
-        import threading
-
         for sheet in sheets:
             if sheet in self._grids or sheet in self._ahead or self._fast_ready(sheet) or sheet not in self.sheet_names:
                 continue
-            box: dict[str, Grid] = {}
-
-            def read_one(sheet: str = sheet, box: dict = box) -> None:
-                try:
-                    box["grid"] = _calamine_grid(_calamine(self.container)[0], sheet)
-                except Exception:  # noqa: BLE001 - read again by grid(), which raises it in the caller's thread
-                    pass
-
-            thread = threading.Thread(target=read_one, daemon=True)
-            thread.start()
-            self._ahead[sheet] = (thread, box)
+            self._ahead[sheet] = _AheadRead(self.container, sheet)
 
     def ahead_grid(self, sheet: str) -> Grid | None:
         """A sheet `read_ahead` reads, once read: None if it is not read ahead or its read failed.
         Safe beside another thread's `grid` of another sheet (it never touches this book's workbook)."""
         if sheet in self._grids:
             return self._grids[sheet]
-        if sheet not in self._ahead:
-            return None
-        thread, box = self._ahead[sheet]
-        thread.join()
-        return box.get("grid")
+        return self._ahead[sheet].result() if sheet in self._ahead else None
+
+    def wait_ahead(self) -> None:
+        """Wait for every read `read_ahead` began (after an error, so none is left running)."""
+        for read in list(self._ahead.values()):
+            read.result()
 
     def _fast_ready(self, sheet: str) -> bool:
         c = self.container

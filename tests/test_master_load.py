@@ -254,3 +254,32 @@ def test_accounts_that_need_the_row_by_row_read_wait_for_finish_and_its_message(
     assert bad.accounts(roster) is None
     with pytest.raises(LuoshanError, match="无法作为总表读取"):
         bad.finish(roster)
+
+
+def test_a_sheet_that_fails_leaves_no_read_ahead_thread_running(tmp_path, monkeypatch):
+    """月度数据 failing while 新媒体账号 and 报送记录 are still read ahead: the error waits for them."""
+    import time
+
+    from luoshan_xl import xlsxread
+    from luoshan_xl.errors import RejectedFile
+
+    path = tmp_path / "m.xlsx"
+    m = MasterWorkbook(path)
+    m.monthly.append(MonthlyRecord("2019-08", "朱堂乡", "乡镇街道", 12, 3, "a.xlsx", ""))
+    m.save()  # with its hash beside it: read by calamine, the other sheets ahead in threads
+    real, started = xlsxread._calamine_grid, []
+
+    def grid(workbook, sheet):
+        if sheet == "月度数据":
+            raise RejectedFile("unreadable", "坏了", sheet=sheet)
+        started.append(sheet)
+        time.sleep(0.3)
+        return real(workbook, sheet)
+
+    monkeypatch.setattr(xlsxread, "_calamine_grid", grid)
+    reads, ahead = [], xlsxread._AheadRead
+    monkeypatch.setattr(xlsxread, "_AheadRead", lambda *a: reads.append(ahead(*a)) or reads[-1])
+    with pytest.raises(LuoshanError, match="“月度数据”工作表无法读取"):
+        MasterWorkbook.reading(path, audit=True).finish(Roster.default())
+    assert sorted(started) == ["报送记录", "新媒体账号"] and len(reads) == 2
+    assert not any(r._thread.is_alive() for r in reads)

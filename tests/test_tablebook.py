@@ -140,10 +140,10 @@ def test_the_background_writer_raises_a_failed_write_in_the_caller():
             for i in range(50):
                 bg.write(b"%d" % i)
     assert out.got == [b"0", b"1"]
-    # the caller's own error wins, and the thread is stopped either way
+    # the caller's own error is raised, and the thread is stopped either way
+    kept = Full()
     with pytest.raises(ValueError, match="mine"):
-        with _Background(Full()) as bg:
-            for _ in range(5):
-                bg.write(b"x")
+        with _Background(kept) as bg:
+            bg.write(b"x")
             raise ValueError("mine")
-    assert not bg._thread.is_alive()
+    assert not bg._thread.is_alive() and kept.got == [b"x"]
