@@ -479,9 +479,10 @@ _DANGER_OVERLAP = 2 * len("<!DOCTYPE") - 1
 def _has_dtd_markup(window: bytes) -> bool:
     """Whether `window` holds DTD markup.  Substring tests, not one regex alternation: they skip
     ahead on the markers' rare letters (about 10× faster, on every part of every form), and UTF-16
-    is only looked for when the window has a NUL byte at all (one memchr)."""
-    return (any(m in window for m in _XML_DANGER_UTF8)
-            or (b"\x00" in window and any(m in window for m in _XML_DANGER_UTF16)))
+    is only looked for when the window has a NUL byte at all (one memchr), all only when it has a "!"."""
+    return b"!" in window and (  # every marker has a "!" byte, in UTF-8 and UTF-16 alike: one memchr
+        any(m in window for m in _XML_DANGER_UTF8)
+        or (b"\x00" in window and any(m in window for m in _XML_DANGER_UTF16)))
 
 
 def _bomb(limit: int | None = None) -> RejectedFile:
@@ -706,7 +707,8 @@ def _plain_central_directory(data: bytes) -> list[_Entry] | None:
         if pos > end:
             return None
         try:
-            name = raw.decode("utf-8" if flags & 0x800 else "cp437")
+            # an ASCII name reads the same in both (and ASCII decodes in C, cp437 in Python)
+            name = raw.decode("ascii" if raw.isascii() else "utf-8" if flags & 0x800 else "cp437")
         except UnicodeDecodeError:
             return None
         if "\x00" in name or (os.sep != "/" and os.sep in name):
@@ -1023,12 +1025,12 @@ _TAG_RE = re.compile(rb"<(/?)" + _P + rb"([\w.-]+)[^<>]*?(/?)>")
 
 
 _SHEET_PATTERNS = {
-    # an r="N" (a row's) with at least {0} digits.  The patterns start with a literal so the regex
-    # engine can skip ahead; they may also hit another attribute ending in r, which only errs
-    # towards rejecting a file whose numbers are out of range anyway.
-    "row_r": r"r\s*=\s*[\"'](\d{{{0},}})",
-    # an r="REF" (a cell's) whose column has at least {0} letters or whose row has at least {1} digits
-    "cell_r": r"r\s*=\s*[\"']\$?([A-Za-z]{{{0},}}\$?\d+|[A-Za-z]+\$?\d{{{1},}})",
+    # 1: an r="N" (a row's) with at least {1} digits; 2: an r="REF" (a cell's) whose column has at
+    # least {0} letters or whose row has at least {1} digits.  One scan for both (the two kinds cannot
+    # overlap).  The pattern starts with a literal so the regex engine can skip ahead; it may also
+    # hit another attribute ending in r, which only errs towards rejecting a file whose numbers are
+    # out of range anyway.
+    "row_or_cell_r": r"r\s*=\s*[\"'](?:(\d{{{1},}})|\$?([A-Za-z]{{{0},}}\$?\d+|[A-Za-z]+\$?\d{{{1},}}))",
     # <is>...</is> bodies of at least {0} bytes
     # (the body cannot run over another <is or </is, which keeps every scan linear)
     "inline": r"<{P}is(?:\s[^<>]*)?>((?:[^<]|<(?!/?{P}is[\s/>])){{{0},}})</{P}is\s*>",
@@ -1089,27 +1091,31 @@ def _check_sheet_part(data: bytearray, limits: Limits, sheet: str | None) -> Non
         if rmax > max_rows or cmax > max_cols:
             raise too_many(rmax, cmax)
 
-    # 2. row numbers (only candidates with enough digits are looked at)
+    # 2. row numbers and 3. cell references with a long column name or a long row number (only
+    # candidates with enough digits or letters are looked at), in one scan: a row's number beyond
+    # the cap is refused first, then too many rows, then the first cell reference beyond it.
     kd = len(str(max_rows))
     kl = len(col_letter(max_cols - 1))
-    for m in _sheet_re("row_r", kd).finditer(data):
-        r = int(m.group(1)[:12])
-        if r > max_rows:
-            raise too_many(r, 0)
+    bad_cell = None
+    for m in _sheet_re("row_or_cell_r", kl, kd).finditer(data):
+        if m.group(1) is not None:
+            r = int(m.group(1)[:12])
+            if r > max_rows:
+                raise too_many(r, 0)
+        elif bad_cell is None:
+            ref = m.group(2)
+            rm = _REF_RE.fullmatch(ref)
+            if rm is None:
+                continue
+            r, c = int(rm.group(2)[:12]), _col_number(rm.group(1))
+            if r > max_rows or c > max_cols:
+                bad_cell = too_many(r, c, ref.decode("ascii", "replace"))
     if len(data) > 4 * max_rows and data.count(b"row") > max_rows:  # "<row" takes 4 bytes at least
         n = sum(1 for _ in _ROW_ELEM_RE.finditer(data))
         if n > max_rows:
             raise too_many(n, 0)
-
-    # 3. cell references with a long column name or a long row number
-    for m in _sheet_re("cell_r", kl, kd).finditer(data):
-        ref = m.group(1)
-        rm = _REF_RE.fullmatch(ref)
-        if rm is None:
-            continue
-        r, c = int(rm.group(2)[:12]), _col_number(rm.group(1))
-        if r > max_rows or c > max_cols:
-            raise too_many(r, c, ref.decode("ascii", "replace"))
+    if bad_cell is not None:
+        raise bad_cell
 
     # 4. long inline strings and long cached values (only long candidates)
     n = limits.max_cell_chars + 1

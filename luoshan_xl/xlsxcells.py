@@ -66,10 +66,23 @@ def _runs(body: bytes) -> str:
     return _text(runs[0]) if len(runs) == 1 else "".join(_text(r) for r in runs)
 
 
+def _has_markup(xml: bytes) -> bool:
+    """Whether `xml` has "<!" anywhere or "<?" from offset 5 on (after the declaration): found by
+    single-byte scans (memchr), some 50× faster than the two-byte searches on a form's sheet."""
+    if b"!" in xml and b"<!" in xml:
+        return True
+    q = xml.find(b"?", 6)  # the "?" of a "<?" at offset 5 or later
+    while q >= 0:
+        if xml[q - 1] == 0x3C:  # "<"
+            return True
+        q = xml.find(b"?", q + 1)
+    return False
+
+
 def _unusual_items(xml: bytes) -> bool:
     """What the split fast path cannot take: prefixed, attributed or empty items, or CDATA.
     (Three literal-led tests: a regex alternation would cost more than the split saves.)"""
-    return b":si" in xml or b"<![CDATA[" in xml or _SI_ATTRIBUTED.search(xml) is not None
+    return b":si" in xml or (b"!" in xml and b"<![CDATA[" in xml) or _SI_ATTRIBUTED.search(xml) is not None
 
 
 class SharedStrings:
@@ -181,7 +194,7 @@ def read_sheet(xml: bytes, shared, dates: set[int], date1904: bool = False
     # cells (<c r=".." s=".."/>) can be passed over unread.  Any cell without one: full walk.
     cells: dict[tuple[int, int], object] = {}
     uncached: set[tuple[int, int]] = set()
-    if b"<!" in xml or xml.find(b"<?", 5) >= 0:
+    if _has_markup(xml):
         # comments and processing instructions go, CDATA becomes plain text (one pass, left to right,
         # as a parser reads them): none can hide a cell-like text
         xml = _MARKUP.sub(lambda m: _xml_escape(m.group(1)) if m.group(1) is not None else b"", xml)

@@ -844,3 +844,52 @@ def test_read_capped_reads_a_file_longer_than_it_said(tmp_path, monkeypatch):
     for size, got in ((99, 99), (100, 100), (101, 101), (5000, 101)):
         path.write_bytes(b"z" * size)
         assert len(read_capped(path, limits)) == got
+
+
+def _two_scan_row_and_cell_check(data: bytes, limits: Limits):
+    """The row and cell-reference steps of the sheet check as two scans (before they were one):
+    the reference the one-scan check is compared with.  (code, cell, message) or None."""
+    from luoshan_xl.cells import col_letter
+    from luoshan_xl.container import _REF_RE, _col_number, _msg_too_many_cells
+
+    kd, kl = len(str(limits.max_rows)), len(col_letter(limits.max_cols - 1))
+    for m in re.finditer(rb"r\s*=\s*[\"'](\d{%d,})" % kd, data):
+        if int(m.group(1)[:12]) > limits.max_rows:
+            return "too_many_cells", None, _msg_too_many_cells(limits, int(m.group(1)[:12]), 0)
+    for m in re.finditer(rb"r\s*=\s*[\"']\$?([A-Za-z]{%d,}\$?\d+|[A-Za-z]+\$?\d{%d,})" % (kl, kd), data):
+        rm = _REF_RE.fullmatch(m.group(1))
+        if rm is None:
+            continue
+        r, c = int(rm.group(2)[:12]), _col_number(rm.group(1))
+        if r > limits.max_rows or c > limits.max_cols:
+            return "too_many_cells", m.group(1).decode("ascii", "replace"), _msg_too_many_cells(limits, r, c)
+    return None
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_one_scan_row_and_cell_check_finds_what_two_scans_found(seed):
+    import random
+
+    from luoshan_xl.container import _check_sheet_part
+
+    rng = random.Random(seed)
+    limits = Limits(max_rows=rng.choice([50, 1000, 100_000]), max_cols=rng.choice([5, 30, 16384]))
+    pieces = ['<row r="{n}">', '<c r="{col}{n}"/>', '<c r="${col}${n}" t="n"><v>1</v></c>', "</row>",
+              "<c  r = '{col}{n}'>", 'attr="{n}"', 'r="{col}"', 'r="$', 'r="{n}{col}"', "xr=\"{col}{n}\"",
+              '<v>{n}</v>', "r=\"{n}\"r=\"{col}{n}\""]
+    refused = 0
+    for _ in range(400):
+        body = "".join(rng.choice(pieces).format(n=rng.choice([1, 9, 49, 51, 999, 1001, 99_999, 100_001,
+                                                               12_345_678, 10**13]),
+                                                 col=rng.choice(["A", "E", "F", "AD", "AE", "XFD", "XFE", "ABCD"]))
+                       for _ in range(rng.randint(0, 8)))
+        data = bytearray(f'<worksheet><sheetData>{body}</sheetData></worksheet>'.encode())
+        expected = _two_scan_row_and_cell_check(bytes(data), limits)
+        try:
+            _check_sheet_part(data, limits, "表")
+            got = None
+        except RejectedFile as exc:
+            got = (exc.code, exc.cell, exc.message)
+        assert got == expected, body
+        refused += got is not None
+    assert 40 < refused < 360  # both outcomes are tried

@@ -183,3 +183,19 @@ def test_long_texts_are_not_kept_by_the_caches():
     before = xlsxcells._date_styles.cache_info().currsize
     xlsxcells.date_styles(STYLES.encode() + b" " * 70_000)
     assert xlsxcells._date_styles.cache_info().currsize == before
+
+
+def test_the_markup_test_by_single_byte_scans_is_the_two_finds_it_replaced():
+    import random
+
+    from luoshan_xl.xlsxcells import _has_markup
+
+    rng = random.Random(7)
+    pieces = [b"<", b"?", b"!", b"x", b">", b" ", b"<?", b"<!", b"?>", b"\xef\xbb\xbf", b"<?xml?>"]
+    seen = set()
+    for _ in range(50_000):
+        xml = b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        expected = b"<!" in xml or xml.find(b"<?", 5) >= 0
+        assert _has_markup(xml) == expected, xml
+        seen.add(expected)
+    assert seen == {True, False}
