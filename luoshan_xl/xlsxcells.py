@@ -60,6 +60,8 @@ def _text(raw: bytes) -> str:
 
 def _runs(body: bytes) -> str:
     """The text of a string item: its <t> runs, without phonetic (rPh) runs."""
+    if body[:3] == b"<t>" and body[-4:] == b"</t>" and body.count(b"<") == 2:  # one plain run: most items
+        return _text(body[3:-4])
     if b"rPh" in body:
         body = _RPH.sub(b"", body)
     runs = _T.findall(body)

@@ -199,3 +199,28 @@ def test_the_markup_test_by_single_byte_scans_is_the_two_finds_it_replaced():
         assert _has_markup(xml) == expected, xml
         seen.add(expected)
     assert seen == {True, False}
+
+
+def test_a_plain_string_item_reads_as_the_regex_reads_it():
+    import random
+
+    from luoshan_xl import xlsxcells
+
+    rng = random.Random(3)
+    pieces = [b"<t>", b"</t>", b"a", b"&amp;", b"_x000D_", b"<r>", b"</r>", b"<rPh>", b"</rPh>", b"<", b"t>",
+              "罗山".encode(), b"<t/>", b'<t xml:space="preserve">', b" "]
+
+    def by_regex(body):
+        if b"rPh" in body:
+            body = xlsxcells._RPH.sub(b"", body)
+        runs = xlsxcells._T.findall(body)
+        return xlsxcells._text(runs[0]) if len(runs) == 1 else "".join(xlsxcells._text(r) for r in runs)
+
+    fast = 0
+    for _ in range(30_000):
+        body = b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 6)))
+        if rng.random() < 0.5:
+            body = b"<t>" + body + b"</t>"
+        assert xlsxcells._runs(body) == by_regex(body), body
+        fast += body[:3] == b"<t>" and body[-4:] == b"</t>" and body.count(b"<") == 2
+    assert fast > 1000
