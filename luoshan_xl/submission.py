@@ -123,7 +123,7 @@ def read_submission(path: Path, display: str, roster: Roster, expected_period: s
                     sha256: str | None = None) -> Submission:
     """One file read, checked and validated.  `data` and `sha256`: its bytes and their hash, when the
     caller has them already (`read_hashed`)."""
-    path = Path(path)
+    path = path if isinstance(path, Path) else Path(path)
     sub = Submission(file=display, path=path, sha256="", mtime=0.0)
     try:
         if data is None:

@@ -248,20 +248,21 @@ def open_book(path: Path, limits: Limits = DEFAULT_LIMITS, trusted_sha256: str |
     has exactly that hash, the checks are skipped — its bytes are the ones we produced.
     `data`: the file's bytes when the caller has read them already (`read_capped`).
     """
+    path = path if isinstance(path, Path) else Path(path)  # (a Path made again is parsed again)
     if trusted_sha256 is not None:
-        data = Path(path).read_bytes()
+        data = path.read_bytes()
         if hashlib.sha256(data).hexdigest() == trusted_sha256:
             container = Container("xlsx", data, False)
             wb, names = _calamine(container)
-            return Book(path=Path(path), container=container, sheet_names=names, _workbook=wb)
+            return Book(path=path, container=container, sheet_names=names, _workbook=wb)
     if data is None:
-        data = read_capped(Path(path), limits)
-    container = inspect_bytes(data, Path(path).name, limits)
+        data = read_capped(path, limits)
+    container = inspect_bytes(data, path.name, limits)
     if container.kind == "xlsx" and container.parts is not None and container.sheet_names:
         # The fast reader has what it needs; calamine is opened only if a sheet needs it.
-        return Book(path=Path(path), container=container, sheet_names=list(container.sheet_names))
+        return Book(path=path, container=container, sheet_names=list(container.sheet_names))
     wb, names = _calamine(container)
-    return Book(path=Path(path), container=container, sheet_names=names, _workbook=wb)
+    return Book(path=path, container=container, sheet_names=names, _workbook=wb)
 
 
 def _calamine_grid(workbook, sheet: str) -> Grid:
