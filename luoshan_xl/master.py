@@ -326,15 +326,17 @@ def backup_path(path: Path) -> Path:
 
 
 def _memo(parse):
-    """`parse` remembered by its argument (values that cannot be keys are parsed each time);
-    errors are not remembered, so each bad row is reported."""
+    """`parse` remembered by its argument and the argument's type (True == 1 == 1.0, but a tick box
+    is not a count); values that cannot be keys are parsed each time, and errors are not
+    remembered, so each bad row is reported."""
     seen: dict = {}
 
     def parsed(value):
+        key = (type(value), value)
         try:
-            return seen[value]
+            return seen[key]
         except KeyError:
-            result = seen[value] = parse(value)
+            result = seen[key] = parse(value)
             return result
         except TypeError:
             return parse(value)

@@ -283,3 +283,10 @@ def test_a_sheet_that_fails_leaves_no_read_ahead_thread_running(tmp_path, monkey
         MasterWorkbook.reading(path, audit=True).finish(Roster.default())
     assert sorted(started) == ["报送记录", "新媒体账号"] and len(reads) == 2
     assert not any(r._thread.is_alive() for r in reads)
+
+
+def test_the_row_by_row_memo_tells_true_from_one():
+    seen = []
+    parsed = master_module._memo(lambda v: seen.append(v) or type(v).__name__)
+    assert [parsed(v) for v in (1, True, 1.0, 1, True, [1])] == ["int", "bool", "float", "int", "bool", "list"]
+    assert [type(v) for v in seen] == [int, bool, float, list]  # each kind parsed once; a list (no key) each time
