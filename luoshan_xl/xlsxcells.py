@@ -70,15 +70,19 @@ def _runs(body: bytes) -> str:
 
 def _has_markup(xml: bytes) -> bool:
     """Whether `xml` has "<!" anywhere or "<?" from offset 5 on (after the declaration): found by
-    single-byte scans (memchr), some 50× faster than the two-byte searches on a form's sheet."""
+    single-byte scans (memchr), some 50× faster than the two-byte searches on a form's sheet.
+    After a few "?" (a form's sheet has one, the declaration's "?>") one C search takes the rest,
+    so a sheet full of "?" costs no more than before."""
     if b"!" in xml and b"<!" in xml:
         return True
     q = xml.find(b"?", 6)  # the "?" of a "<?" at offset 5 or later
-    while q >= 0:
+    for _ in range(8):
+        if q < 0:
+            return False
         if xml[q - 1] == 0x3C:  # "<"
             return True
         q = xml.find(b"?", q + 1)
-    return False
+    return q >= 0 and xml.find(b"<?", q - 1) >= 0  # every "?" before q was looked at
 
 
 def _unusual_items(xml: bytes) -> bool:
@@ -94,7 +98,8 @@ class SharedStrings:
     """
 
     def __init__(self, xml: bytes | None):
-        self._xml = xml or b""
+        xml = xml or b""
+        self._xml = _strip_markup(xml) if _has_markup(xml) else xml  # no office suite writes them here
         self._items = _SI.finditer(self._xml)  # scanned only as far as the highest index used
         self._spans: list[tuple[int, int]] = []
         self._cache: dict[int, str] = {}
@@ -181,6 +186,12 @@ def _xml_escape(raw: bytes) -> bytes:
     return raw.replace(b"&", b"&amp;").replace(b"<", b"&lt;").replace(b">", b"&gt;")
 
 
+def _strip_markup(xml: bytes) -> bytes:
+    """Comments and processing instructions gone, CDATA made plain (escaped) text: one pass, left to
+    right, as a parser reads them, so none can hide a cell-like or item-like text."""
+    return _MARKUP.sub(lambda m: _xml_escape(m.group(1)) if m.group(1) is not None else b"", xml)
+
+
 # A cell as Excel, WPS, LibreOffice and xlsxwriter write a number or a shared string: the whole sheet
 # in one findall when every cell with a body looks like this.
 _PLAIN_V_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"(?: s="(\d+)")?(?: t="(s|n)")?><v>([^<]*)</v></c>')
@@ -197,9 +208,7 @@ def read_sheet(xml: bytes, shared, dates: set[int], date1904: bool = False
     cells: dict[tuple[int, int], object] = {}
     uncached: set[tuple[int, int]] = set()
     if _has_markup(xml):
-        # comments and processing instructions go, CDATA becomes plain text (one pass, left to right,
-        # as a parser reads them): none can hide a cell-like text
-        xml = _MARKUP.sub(lambda m: _xml_escape(m.group(1)) if m.group(1) is not None else b"", xml)
+        xml = _strip_markup(xml)
     prefixed = _PREFIXED_CELL.search(xml) is not None
     if not prefixed:
         plain_cells = _PLAIN_V_CELL.findall(xml)

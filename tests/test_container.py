@@ -850,12 +850,16 @@ def _two_scan_row_and_cell_check(data: bytes, limits: Limits):
     """The row and cell-reference steps of the sheet check as two scans (before they were one):
     the reference the one-scan check is compared with.  (code, cell, message) or None."""
     from luoshan_xl.cells import col_letter
-    from luoshan_xl.container import _REF_RE, _col_number, _msg_too_many_cells
+    from luoshan_xl.container import _REF_RE, _ROW_ELEM_RE, _col_number, _msg_too_many_cells
 
     kd, kl = len(str(limits.max_rows)), len(col_letter(limits.max_cols - 1))
     for m in re.finditer(rb"r\s*=\s*[\"'](\d{%d,})" % kd, data):
         if int(m.group(1)[:12]) > limits.max_rows:
             return "too_many_cells", None, _msg_too_many_cells(limits, int(m.group(1)[:12]), 0)
+    if len(data) > 4 * limits.max_rows and data.count(b"row") > limits.max_rows:
+        n = sum(1 for _ in _ROW_ELEM_RE.finditer(data))
+        if n > limits.max_rows:
+            return "too_many_cells", None, _msg_too_many_cells(limits, n, 0)
     for m in re.finditer(rb"r\s*=\s*[\"']\$?([A-Za-z]{%d,}\$?\d+|[A-Za-z]+\$?\d{%d,})" % (kl, kd), data):
         rm = _REF_RE.fullmatch(m.group(1))
         if rm is None:
@@ -876,8 +880,8 @@ def test_the_one_scan_row_and_cell_check_finds_what_two_scans_found(seed):
     limits = Limits(max_rows=rng.choice([50, 1000, 100_000]), max_cols=rng.choice([5, 30, 16384]))
     pieces = ['<row r="{n}">', '<c r="{col}{n}"/>', '<c r="${col}${n}" t="n"><v>1</v></c>', "</row>",
               "<c  r = '{col}{n}'>", 'attr="{n}"', 'r="{col}"', 'r="$', 'r="{n}{col}"', "xr=\"{col}{n}\"",
-              '<v>{n}</v>', "r=\"{n}\"r=\"{col}{n}\""]
-    refused = 0
+              '<v>{n}</v>', "r=\"{n}\"r=\"{col}{n}\"", "<row/>" * 30]  # two of the last: too many rows at 50
+    refused, too_many_rows = 0, 0
     for _ in range(400):
         body = "".join(rng.choice(pieces).format(n=rng.choice([1, 9, 49, 51, 999, 1001, 99_999, 100_001,
                                                                12_345_678, 10**13]),
@@ -892,4 +896,6 @@ def test_the_one_scan_row_and_cell_check_finds_what_two_scans_found(seed):
             got = (exc.code, exc.cell, exc.message)
         assert got == expected, body
         refused += got is not None
+        too_many_rows += got is not None and got[1] is None and body.count("<row/>") > limits.max_rows
     assert 40 < refused < 360  # both outcomes are tried
+    assert too_many_rows or limits.max_rows > 50

@@ -191,10 +191,10 @@ def test_the_markup_test_by_single_byte_scans_is_the_two_finds_it_replaced():
     from luoshan_xl.xlsxcells import _has_markup
 
     rng = random.Random(7)
-    pieces = [b"<", b"?", b"!", b"x", b">", b" ", b"<?", b"<!", b"?>", b"\xef\xbb\xbf", b"<?xml?>"]
+    pieces = [b"<", b"?", b"!", b"x", b">", b" ", b"<?", b"<!", b"?>", b"\xef\xbb\xbf", b"<?xml?>", b"??", b"a?b"]
     seen = set()
     for _ in range(50_000):
-        xml = b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        xml = b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))  # past the first few "?" too
         expected = b"<!" in xml or xml.find(b"<?", 5) >= 0
         assert _has_markup(xml) == expected, xml
         seen.add(expected)
@@ -224,3 +224,30 @@ def test_a_plain_string_item_reads_as_the_regex_reads_it():
         assert xlsxcells._runs(body) == by_regex(body), body
         fast += body[:3] == b"<t>" and body[-4:] == b"</t>" and body.count(b"<") == 2
     assert fast > 1000
+
+
+def test_a_sheet_full_of_question_marks_is_tested_for_markup_in_c_time():
+    """Beyond the first few "?" the markup test is one C search (not a Python step a "?")."""
+    from luoshan_xl.xlsxcells import _has_markup
+
+    many = b'<?xml version="1.0"?><worksheet>' + b"?" * 4_000_000 + b"</worksheet>"
+    calls = []
+    real_find = bytes.find
+
+    class Counted(bytes):
+        def find(self, *a):
+            calls.append(a)
+            return real_find(self, *a)
+
+    assert _has_markup(Counted(many)) is False and len(calls) <= 10
+    assert _has_markup(Counted(many + b"<?pi?>")) is True and len(calls) <= 20
+
+
+def test_shared_strings_read_cdata_and_comments_as_a_parser_does():
+    """No office suite writes them in the shared strings, but a CDATA section holding "<si>" must
+    neither split an item nor keep its markup; a comment is no text."""
+    from luoshan_xl.xlsxcells import shared_strings
+
+    xml = (b'<?xml version="1.0"?><sst><si><t><![CDATA[x<si>y & z]]></t></si><!-- <si><t>no</t></si> -->'
+           b"<si><t>b<!-- c --></t></si></sst>")
+    assert shared_strings(xml) == ["x<si>y & z", "b"]
