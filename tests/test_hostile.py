@@ -386,6 +386,8 @@ def _kill_when(proc: subprocess.Popen, folder: Path, stem: str, trigger: str, de
         return False
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
+    if proc.returncode >= 0:  # it ended on its own between the look and the signal
+        return False
     assert proc.returncode == -signal.SIGKILL
     return True
 
