@@ -96,7 +96,8 @@ class MasterWorkbook:
     def load(cls, path: Path, roster: Roster, audit: bool = True) -> MasterWorkbook:
         """Read the master.  `audit=False` leaves 报送记录 unread (rank and notice do not need it;
         such a master must not be saved)."""
-        return cls._from_book(Path(path), _read_sheets(Path(path), audit), roster, audit)
+        path = Path(path)
+        return cls._from_book(path, _read_sheets(path, audit), roster, audit)
 
     @classmethod
     def reading(cls, path: Path, audit: bool = True) -> MasterReading:

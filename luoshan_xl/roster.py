@@ -147,8 +147,9 @@ class Roster:
             accounts = book.grid(ACCOUNTS_SHEET).rows_from_a1() if ACCOUNTS_SHEET in names else []
         except RejectedFile as exc:
             if exc.code == "locked":
-                raise LuoshanError(f"单位名册“{path.name}”正被 WPS 或 Excel 打开（或被其他程序占用），无法读取。"
-                                   "请先关闭该文件，然后重新运行本命令。") from exc
+                from luoshan_xl.xlsxwrite import locked_message
+
+                raise LuoshanError(locked_message(path, "单位名册", "读取")) from exc
             raise LuoshanError(f"单位名册“{path.name}”无法读取：它不是 Excel 工作簿，或文件已损坏。"
                                "请用 WPS 或 Excel 打开后另存为 .xlsx，或用 luoshan-xl roster --output 重新导出名册"
                                "后修改，也可以用 .csv 名册。") from exc

@@ -69,8 +69,9 @@ def check_not_open(path: Path, what: str = "文件") -> None:
             f"如果已经关闭，说明该临时文件是上次异常退出留下的，可以删除“{found[0].name}”后重试。")
 
 
-def locked_message(path: Path) -> str:
-    return f"文件“{path.name}”正被 WPS 或 Excel 打开（或被其他程序占用），无法写入。请先关闭该文件，然后重新运行本命令。"
+def locked_message(path: Path, what: str = "文件", action: str = "写入") -> str:
+    return (f"{what}“{path.name}”正被 WPS 或 Excel 打开（或被其他程序占用），无法{action}。"
+            "请先关闭该文件，然后重新运行本命令。")
 
 
 def temp_path(path: Path) -> Path:
